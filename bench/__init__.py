@@ -1,0 +1,3 @@
+"""iobench: how much does concurrency buy your I/O, and why not more?"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,170 @@
+"""The command line: one call per pipeline stage; the only module that prints or exits.
+
+    iobench run [PATHS...]      run scenarios (files or folders; default scenarios/) and print the tables
+    iobench report [RESULTS]    print the tables of a results file (default: results/latest.json)
+    iobench serve               run the local test server in the foreground
+
+Exit codes: 0 success, 2 bad input or usage, 3 the run failed, 130 interrupted (what finished is saved).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from bench import __version__
+from bench.errors import IobenchError, UsageError
+from bench.report import scenario_table
+from bench.results import ResultsFile, read_results, resolve, utc_stamp
+from bench.runner import run_all
+from bench.scenario import load_paths
+from bench.server import LocalServer, is_loopback, serve_foreground
+
+
+class RichProgress:
+    """A ProgressSink drawn as a rich progress bar on stderr."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[current]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self.task_id: int | None = None
+
+    def scenario_started(self, name: str, total_runs: int) -> None:
+        """Start a bar for the scenario."""
+        self.progress.start()
+        self.task_id = self.progress.add_task(name, total=total_runs, current="")
+
+    def run_done(self, label: str, tasks: int) -> None:
+        """Advance the bar."""
+        if self.task_id is not None:
+            self.progress.update(self.task_id, advance=1, current=f"{tasks} tasks, {label}")
+
+    def scenario_done(self, name: str) -> None:
+        """Remove the bar."""
+        if self.task_id is not None:
+            self.progress.remove_task(self.task_id)
+            self.task_id = None
+        self.progress.stop()
+
+
+class _QuietProgress:
+    def scenario_started(self, name: str, total_runs: int) -> None:
+        pass
+
+    def run_done(self, label: str, tasks: int) -> None:
+        pass
+
+    def scenario_done(self, name: str) -> None:
+        pass
+
+
+def _sigterm_as_sigint(signum: int, frame: FrameType | None) -> None:
+    """Treat SIGTERM like Ctrl-C, so both stop cleanly and keep what finished."""
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+def _print_tables(console: Console, results: ResultsFile) -> None:
+    for scenario in results.scenarios:
+        console.print(scenario_table(scenario))
+        console.print()
+
+
+def cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """Run scenarios, save results, print the tables."""
+    loaded = load_paths(args.paths or ["scenarios"])
+    path = args.output or args.results_dir / f"run-{utc_stamp()}.json"
+    progress = _QuietProgress() if args.quiet or not err.is_terminal else RichProgress(err)
+    previous = signal.signal(signal.SIGTERM, _sigterm_as_sigint)
+    try:
+        results = run_all(loaded, path, sys.argv, progress)
+    except KeyboardInterrupt:
+        err.print(f"iobench: interrupted; what finished is saved in {path}")
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    _print_tables(out, results)
+    out.print(f"results: {path}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """Print the tables of a saved results file."""
+    path = resolve(args.results, args.results_dir)
+    _print_tables(out, read_results(path))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """Run the test server until Ctrl-C."""
+    if not is_loopback(args.host) and not args.i_know_this_exposes_the_server:
+        raise UsageError(
+            f"--host {args.host} is not a loopback address: the test server would answer anyone who can reach "
+            "this machine. Add --i-know-this-exposes-the-server if that is really what you want."
+        )
+    if args.background_check:  # for tests: start and stop a child server, print its URL
+        with LocalServer(args.host, args.port, allow_non_loopback=True) as url:
+            out.print(url)
+        return 0
+    try:
+        serve_foreground(args.host, args.port, lambda url: out.print(f"iobench test server on {url} (Ctrl-C to stop)"))
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="iobench", description="How much does concurrency buy your I/O, and why not more?"
+    )
+    parser.add_argument("--version", action="version", version=f"iobench {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run scenarios and print the tables")
+    run.add_argument("paths", nargs="*", help="scenario files or folders (default: scenarios/)")
+    run.add_argument("--results-dir", type=Path, default=Path("results"), help="where results go (default: results/)")
+    run.add_argument("-o", "--output", type=Path, help="results file (default: results/run-<UTC time>.json)")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=cmd_run)
+
+    report = sub.add_parser("report", help="print the tables of a results file")
+    report.add_argument("results", nargs="?", type=Path, help="results file (default: results/latest.json)")
+    report.add_argument("--results-dir", type=Path, default=Path("results"))
+    report.set_defaults(func=cmd_report)
+
+    serve = sub.add_parser("serve", help="run the local test server in the foreground")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=0, help="default: an ephemeral port")
+    serve.add_argument("--i-know-this-exposes-the-server", action="store_true", help=argparse.SUPPRESS)
+    serve.add_argument("--background-check", action="store_true", help=argparse.SUPPRESS)
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``iobench`` command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    out = Console(soft_wrap=False)
+    if not out.is_terminal:
+        out = Console(soft_wrap=False, width=max(out.width, 120))
+    err = Console(stderr=True)
+    try:
+        code: int = args.func(args, out, err)
+    except IobenchError as exc:
+        err.print(f"iobench: error: {exc}", markup=False, highlight=False)
+        return exc.exit_code
+    return code

@@ -1,0 +1,243 @@
+"""Results files: the frozen records a run produces, written atomically, read back and validated.
+
+    write_results(path, results)        # temp file + fsync + rename: the old file or the new, never half
+    results = read_results(path)        # ResultsError naming the file on anything unreadable
+
+Schema history (``schema_version``):
+    1  first version: environment, scenarios as loaded, points (task count, delays) and runs with column samples.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bench import __version__
+from bench.errors import ResultsError
+from bench.scenario import Scenario
+
+SCHEMA_VERSION = 1
+"""Version of the results file format this code writes and reads; history in the module docstring."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Samples(_Frozen):
+    """Per-task samples of one run, as columns (index = task index)."""
+
+    start_ns: tuple[int, ...]
+    """When the task started, ns after the run's start (-1: never started)."""
+    end_ns: tuple[int, ...]
+    """When the task ended, ns after the run's start (-1: never ended)."""
+    status: tuple[int, ...]
+    """HTTP status, 0 when no response arrived."""
+    nbytes: tuple[int, ...]
+    """Response body bytes read."""
+    error: tuple[str, ...]
+    """Error kind: '' for none, 'http_status', 'timeout', 'connection', 'payload', 'cancelled', 'not_started'."""
+
+    def latencies_ns(self) -> list[int]:
+        """End minus start of every task that ran to an end."""
+        return [e - s for s, e in zip(self.start_ns, self.end_ns, strict=True) if s >= 0 and e >= 0]
+
+
+class RunResult(_Frozen):
+    """One (scenario, task count, strategy, repeat)."""
+
+    strategy: str
+    """Strategy label, e.g. 'gather' or 'bounded(limit=10)'."""
+    repeat: int
+    """Repeat index, 0-based."""
+    position: int
+    """Position of this strategy within its round (rounds are shuffled)."""
+    loop: str
+    """Event loop: 'asyncio' or 'uvloop'."""
+    wall_ns: int
+    """Wall-clock time of the whole batch in ns, measured inside the running loop."""
+    peak_inflight: int
+    """Largest number of tasks started and not yet ended, at any moment (includes time queued for a connection)."""
+    limits: dict[str, int | None]
+    """Effective concurrency limits, by name (None: unlimited)."""
+    finished: int
+    """Tasks that completed without error."""
+    failed: int
+    """Tasks that ended with an error (see samples.error)."""
+    cancelled: int
+    """Tasks cancelled, or never started because the strategy stopped early."""
+    outcome: Literal["ok", "failed"]
+    """'failed' if the strategy itself raised (its idiom's reaction to a failed task)."""
+    reason: str = ""
+    """Why the run failed, if it did."""
+    samples: Samples
+
+
+class PointResult(_Frozen):
+    """All runs of one task count."""
+
+    tasks: int
+    delays_ms: tuple[float, ...]
+    """Delay of each task in ms, exactly as sent to the server."""
+    runs: tuple[RunResult, ...]
+
+
+class ScenarioResult(_Frozen):
+    """One scenario as loaded, and everything it measured."""
+
+    file: str
+    scenario: Scenario
+    outcome: Literal["ok", "failed", "interrupted"]
+    reason: str = ""
+    points: tuple[PointResult, ...]
+
+
+class Environment(_Frozen):
+    """Where and how the results were obtained."""
+
+    iobench: str
+    python: str
+    implementation: str
+    aiohttp: str
+    os: str
+    machine: str
+    cpu_count: int
+    fd_soft_limit: int
+    fd_hard_limit: int
+    git_commit: str | None
+    command_line: tuple[str, ...]
+
+
+class ResultsFile(_Frozen):
+    """The whole file."""
+
+    schema_version: int = Field(default=SCHEMA_VERSION)
+    created_utc: str
+    complete: bool
+    """False while running, or when interrupted before every scenario finished."""
+    environment: Environment
+    scenarios: tuple[ScenarioResult, ...]
+
+
+def _git_commit() -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def capture_environment(argv: list[str]) -> Environment:
+    """Describe this machine and process."""
+    import aiohttp
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return Environment(
+        iobench=__version__,
+        python=platform.python_version(),
+        implementation=platform.python_implementation(),
+        aiohttp=aiohttp.__version__,
+        os=f"{platform.system()} {platform.release()}",
+        machine=platform.machine(),
+        cpu_count=os.cpu_count() or 1,
+        fd_soft_limit=soft,
+        fd_hard_limit=hard,
+        git_commit=_git_commit(),
+        command_line=tuple(argv),
+    )
+
+
+def utc_stamp(now: datetime | None = None) -> str:
+    """``20261125T214519Z`` for file names."""
+    return (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder, fsync, rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_results(path: Path, results: ResultsFile) -> None:
+    """Write a results file atomically, and point ``latest.json`` beside it at it."""
+    write_atomic(path, results.model_dump_json())
+    latest = path.parent / "latest.json"
+    if path.name != latest.name:
+        write_atomic(latest, json.dumps({"latest": path.name}) + "\n")
+
+
+def resolve(path: Path | None, results_dir: Path = Path("results")) -> Path:
+    """The results file meant: ``path`` itself, or the newest one named by ``results/latest.json``."""
+    if path is not None:
+        if path.is_dir():
+            return resolve(None, path)
+        return path
+    pointer = results_dir / "latest.json"
+    try:
+        name = json.loads(pointer.read_text(encoding="utf-8"))["latest"]
+    except FileNotFoundError:
+        raise ResultsError(f"{pointer}: no results yet; run `iobench run` (or `make bench`) first") from None
+    except (ValueError, KeyError, TypeError):
+        raise ResultsError(f"{pointer}: not a valid pointer file; pass a results file explicitly") from None
+    return results_dir / str(name)
+
+
+def read_results(path: Path) -> ResultsFile:
+    """Read and validate a results file; every problem becomes a ResultsError naming the file."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: no such results file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResultsError(f"{path}: cannot read: {exc}") from None
+    try:
+        data: Any = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        what = "truncated" if exc.pos >= len(raw.rstrip()) else "not JSON"
+        raise ResultsError(f"{path}: {what} (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    if not isinstance(data, dict) or "schema_version" not in data:
+        raise ResultsError(f"{path}: not an iobench results file (no schema_version)")
+    if data["schema_version"] != SCHEMA_VERSION:
+        raise ResultsError(
+            f"{path}: schema_version {data['schema_version']!r} is not supported by iobench {__version__} "
+            f"(it reads version {SCHEMA_VERSION})"
+        )
+    try:
+        return ResultsFile.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ResultsError(f"{path}: {where}: {first['msg']}") from None
+
+
+def now_utc() -> str:
+    """The current time as ISO 8601 UTC."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def python_executable() -> str:
+    """The interpreter running iobench (for environment reports)."""
+    return sys.executable

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bench.model import LIMITED, ideal_ms
 from bench.results import PointResult, ScenarioResult
-from bench.stats import median
+from bench.stats import bootstrap_ci, median, paired_ratios
 from bench.strategies import StrategySpec
 
 
@@ -27,10 +27,14 @@ class Summary:
     runs: int
     """Recorded runs (warm-up excluded)."""
     wall_median_s: float
+    wall_ci_s: tuple[float, float]
+    """Bootstrap 95% interval of the median wall time."""
     wall_min_s: float
     wall_max_s: float
     speedup: float | None
-    """Median sequential time / median time of this strategy; None without a sequential run."""
+    """Median of the per-round speedups over sequential (paired by round); None without a sequential run."""
+    speedup_ci: tuple[float, float] | None
+    """Bootstrap 95% interval of that median."""
     ideal_s: float
     """Ideal wall time from the exact delays (see bench.model)."""
     efficiency: float
@@ -51,18 +55,26 @@ def _limit(spec: StrategySpec) -> int | None:
     return int(value) if value is not None else None
 
 
+def _paired_speedups(by_round: dict[tuple[str, int], float], label: str) -> tuple[float, ...]:
+    """Sequential time / this strategy's time, for every round where both ran."""
+    rounds = sorted(r for (lab, r) in by_round if lab == label and ("sequential", r) in by_round)
+    return paired_ratios([by_round["sequential", r] for r in rounds], [by_round[label, r] for r in rounds])
+
+
 def summarise_point(scenario: str, specs: tuple[StrategySpec, ...], point: PointResult) -> list[Summary]:
     """Summaries of every strategy at one task count, in the scenario's order."""
     walls: dict[str, list[float]] = {}
+    by_round: dict[tuple[str, int], float] = {}
     for run in point.runs:
         walls.setdefault(run.strategy, []).append(run.wall_ns / 1e9)
-    sequential = median(walls["sequential"]) if walls.get("sequential") else None
+        by_round[run.strategy, run.repeat] = run.wall_ns / 1e9
     rows = []
     for spec in specs:
         runs = [r for r in point.runs if r.strategy == spec.label]
         if not runs:
             continue
         wall = median(walls[spec.label])
+        speedups = _paired_speedups(by_round, spec.label)
         ideal = ideal_ms(spec.name, _limit(spec), point.delays_ms) / 1000
         rows.append(
             Summary(
@@ -72,9 +84,11 @@ def summarise_point(scenario: str, specs: tuple[StrategySpec, ...], point: Point
                 name=spec.name,
                 runs=len(runs),
                 wall_median_s=wall,
+                wall_ci_s=bootstrap_ci(walls[spec.label]),
                 wall_min_s=min(walls[spec.label]),
                 wall_max_s=max(walls[spec.label]),
-                speedup=sequential / wall if sequential is not None else None,
+                speedup=median(speedups) if speedups else None,
+                speedup_ci=bootstrap_ci(speedups) if speedups else None,
                 ideal_s=ideal,
                 efficiency=ideal / wall,
                 failed_tasks=sum(r.failed for r in runs),

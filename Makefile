@@ -1,0 +1,46 @@
+# iobench: every target bootstraps .venv on a fresh clone (and refreshes it when pyproject.toml changes).
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+	&& { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+EXTRAS ?= dev,uvloop
+
+.PHONY: bench bench-full test lint fmt check perf clean venv
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "iobench needs Python 3.11 or newer (python3.11, python3.12, ...) on PATH"; exit 2; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## make bench: run the shipped scenarios (scenarios/*.yaml) and print the tables
+bench: $(STAMP)
+	$(BIN)/iobench run scenarios
+
+## make bench-full: the shipped scenarios and the heavy ones (scenarios/heavy/)
+bench-full: $(STAMP)
+	$(BIN)/iobench run scenarios scenarios/heavy
+
+## make test: the test suite (a real server on loopback)
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## make lint: ruff and mypy --strict
+lint: $(STAMP)
+	$(BIN)/ruff check bench tests
+	$(BIN)/ruff format --check bench tests
+	$(BIN)/mypy
+
+fmt: $(STAMP)
+	$(BIN)/ruff format bench tests
+	$(BIN)/ruff check --fix bench tests
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis .benchmarks
+	find results -mindepth 1 ! -name .gitkeep ! -name baseline.json -delete 2>/dev/null || true
+	find plots -mindepth 1 ! -name .gitkeep -delete 2>/dev/null || true

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from bench import __version__
 from bench.errors import IobenchError, UsageError
@@ -41,7 +41,7 @@ class RichProgress:
             console=console,
             transient=True,
         )
-        self.task_id: int | None = None
+        self.task_id: TaskID | None = None
 
     def scenario_started(self, name: str, total_runs: int) -> None:
         """Start a bar for the scenario."""
@@ -92,7 +92,7 @@ def cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
     try:
         results = run_all(loaded, path, sys.argv, progress)
     except KeyboardInterrupt:
-        err.print(f"iobench: interrupted; what finished is saved in {path}")
+        print(f"iobench: interrupted; what finished is saved in {path}", file=sys.stderr)
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -165,6 +165,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code: int = args.func(args, out, err)
     except IobenchError as exc:
-        err.print(f"iobench: error: {exc}", markup=False, highlight=False)
+        print(f"iobench: error: {exc}", file=sys.stderr)
         return exc.exit_code
     return code

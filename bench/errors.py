@@ -1,11 +1,11 @@
 """User-facing errors: the CLI turns each into one message and an exit code, never a traceback.
 
-    IobenchError                 exit 2 unless stated
-    ├── ScenarioError            a scenario file is missing, unparsable or invalid (file, key path, line)
-    ├── ResultsError             a results file is missing, not JSON, truncated or of another schema
-    ├── UsageError               a command-line mistake the parser cannot catch
-    ├── EnvironmentLimitError    the machine cannot run what was planned (descriptor limit, missing extra)
-    └── RunError                 exit 3: the run itself failed (server would not start, ...)
+IobenchError                 exit 2 unless stated
+├── ScenarioError            a scenario file is missing, unparsable or invalid (file, key path, line)
+├── ResultsError             a results file is missing, not JSON, truncated or of another schema
+├── UsageError               a command-line mistake the parser cannot catch
+├── EnvironmentLimitError    the machine cannot run what was planned (descriptor limit, missing extra)
+└── RunError                 exit 3: the run itself failed (server would not start, ...)
 """
 
 from __future__ import annotations

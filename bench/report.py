@@ -1,6 +1,6 @@
 """Summaries -> rich renderables. Nothing here prints; the CLI does.
 
-    console.print(scenario_table(result))
+console.print(scenario_table(result))
 """
 
 from __future__ import annotations
@@ -29,11 +29,7 @@ def fmt_ratio(value: float | None) -> str:
 def limits_note(result: ScenarioResult) -> str:
     """One line on the concurrency caps in force, so nobody mistakes a cap for the I/O's limit."""
     limit = result.scenario.connector_limit
-    connector = (
-        f"connector limit {limit}"
-        if limit
-        else "connector limit: none (aiohttp's default of 100 is lifted)"
-    )
+    connector = f"connector limit {limit}" if limit else "connector limit: none (aiohttp's default of 100 is lifted)"
     return f"{connector}; loop: {result.scenario.loop}"
 
 

@@ -15,7 +15,6 @@ import os
 import platform
 import resource
 import subprocess
-import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -132,9 +131,7 @@ class ResultsFile(_Frozen):
 
 def _git_commit() -> str | None:
     try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
-        )
+        done = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() or None if done.returncode == 0 else None
@@ -236,8 +233,3 @@ def read_results(path: Path) -> ResultsFile:
 def now_utc() -> str:
     """The current time as ISO 8601 UTC."""
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def python_executable() -> str:
-    """The interpreter running iobench (for environment reports)."""
-    return sys.executable

@@ -103,7 +103,12 @@ class _Recorder:
     def task_fn(self, session: aiohttp.ClientSession, urls: tuple[str, ...]) -> TaskFn:
         """``task(i)``: GET urls[i], record it, raise TaskFailed on an error or a status >= 400."""
         start, end, status, nbytes, error, gauge = (
-            self.start, self.end, self.status, self.nbytes, self.error, self.gauge,
+            self.start,
+            self.end,
+            self.status,
+            self.nbytes,
+            self.error,
+            self.gauge,
         )
         clock = time.perf_counter_ns
         get = session.get
@@ -186,7 +191,13 @@ def _limit_or_none(value: int) -> int | None:
 
 
 async def execute(
-    strategy: Strategy, urls: tuple[str, ...], warm_url: str, scenario: Scenario, *, repeat: int, position: int
+    strategy: Strategy,
+    urls: tuple[str, ...],
+    warm_url: str,
+    scenario: Scenario,
+    *,
+    repeat: int,
+    position: int,
 ) -> RunResult:
     """One timed run of ``strategy`` over ``urls``, in the running loop."""
     n = len(urls)
@@ -286,7 +297,11 @@ def preflight(loaded: list[tuple[Path, Scenario]]) -> None:
 
 
 def run_point(
-    runner: asyncio.Runner, plan: Plan, point: Point, base_url: str, progress: ProgressSink,
+    runner: asyncio.Runner,
+    plan: Plan,
+    point: Point,
+    base_url: str,
+    progress: ProgressSink,
     keep: Callable[[RunResult], None],
 ) -> None:
     """Every round of one task count; recorded runs go to ``keep`` as they finish."""
@@ -323,7 +338,11 @@ def run_scenario(path: Path, scenario: Scenario, base_url: str, progress: Progre
             cut = plan.points[len(points)]
             points.append(PointResult(tasks=cut.tasks, delays_ms=cut.delays_ms, runs=tuple(current)))
         exc.partial = ScenarioResult(  # type: ignore[attr-defined]
-            file=str(path), scenario=scenario, outcome="interrupted", reason="interrupted", points=tuple(points)
+            file=str(path),
+            scenario=scenario,
+            outcome="interrupted",
+            reason="interrupted",
+            points=tuple(points),
         )
         raise
     finally:

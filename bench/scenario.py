@@ -1,13 +1,14 @@
 """Scenario files: YAML in, a validated, frozen ``Scenario`` out; every mistake named by file, key path and line.
 
-    >>> [(path, sc)] = load_paths(["scenarios/seed.yaml"])
-    >>> sc.tasks, [s.label for s in sc.strategies]
-    ((10,), ['sequential', 'gather'])
+>>> [(path, sc)] = load_paths(["scenarios/seed.yaml"])
+>>> sc.tasks, [s.label for s in sc.strategies]
+((10,), ['sequential', 'gather'])
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -32,6 +33,7 @@ Int = Annotated[int, Strict()]
 Float = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 NonNegMs = Annotated[float, Strict(), Field(ge=0, le=60_000, allow_inf_nan=False)]
 
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_DELAY_MS = 60_000.0
 """Upper bound of one task's delay; the local server refuses longer ones."""
 MAX_TASKS = 100_000
@@ -122,7 +124,7 @@ class LocalTarget(_Record):
 class Scenario(_Record):
     """One scenario: what to run, how often, and against what."""
 
-    name: Annotated[str, Strict(), Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+    name: Annotated[str, Strict()]
     description: Annotated[str, Strict()] = ""
     tasks: tuple[Annotated[int, Strict(), Field(ge=1, le=MAX_TASKS)], ...]
     """Task counts to run: one, or several for a sweep."""
@@ -137,6 +139,15 @@ class Scenario(_Record):
     """aiohttp connector limit; ``null`` (the default) means unlimited, unlike aiohttp's own default of 100."""
     loop: Literal["asyncio", "uvloop"] = "asyncio"
 
+    @field_validator("name", mode="after")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(
+                f"name {value!r} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+            )
+        return value
+
     @field_validator("tasks", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
@@ -146,7 +157,7 @@ class Scenario(_Record):
             if not value:
                 raise ValueError("give at least one task count")
             return tuple(value)
-        return value
+        raise ValueError("expected a task count or a list of them, e.g. 10 or [1, 10, 100]")
 
     @field_validator("strategies", mode="before")
     @classmethod
@@ -194,12 +205,12 @@ def _index_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int], errors: 
                 key = _key_text(key_node)
                 line = key_node.start_mark.line + 1
                 if key is None:
-                    errors.append(f"{_dotted(here) or '<top>'}: line {line}: keys must be plain names")
+                    errors.append(f"{line}: {_dotted(here) or '<top>'}: keys must be plain names")
                     continue
                 if key == "<<":  # merge keys are expanded by the constructor
                     continue
                 if key in keys:
-                    errors.append(f"{_dotted((*here, key))}: line {line}: duplicate key {key!r}")
+                    errors.append(f"{line}: {_dotted((*here, key))}: duplicate key {key!r}")
                 keys.add(key)
                 lines[(*here, key)] = line
                 stack.append((value_node, (*here, key)))
@@ -236,12 +247,12 @@ def _describe(err: Mapping[str, Any], lines: Mapping[Path_, int]) -> str:
         message = f"missing required key {loc[-1]!r}"
         loc = loc[:-1]
     else:
-        message = str(err["msg"]).removeprefix("Value error, ")
+        message = str(err["msg"]).removeprefix("Value error, ").replace("Input should be", "should be", 1)
         value = err.get("input")
         if err["type"] not in {"value_error", "assertion_error"} and not isinstance(value, dict | list):
             message += f" (got {value!r})"
     path, line = _locate(loc, lines)
-    return f"{_dotted(path) or '<top>'}: line {line}: {message}"
+    return f"{line}: {_dotted(path) or '<top>'}: {message}"
 
 
 def parse_scenario(text: str, source: str = "<string>") -> Scenario:
@@ -250,25 +261,25 @@ def parse_scenario(text: str, source: str = "<string>") -> Scenario:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         if node is None:
             raise ScenarioError(f"{source}: the file is empty; a scenario needs at least 'name', 'tasks' and 'target'")
-        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+        data = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
-        raise ScenarioError(f"{source}: not valid YAML at {where}: {exc.problem or exc.context}") from None
+        where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1:1"
+        raise ScenarioError(f"{source}:{where}: not valid YAML: {exc.problem or exc.context}") from None
     except (yaml.YAMLError, RecursionError, ValueError, OverflowError) as exc:
         raise ScenarioError(f"{source}: not valid YAML: {exc}") from None
     lines: dict[Path_, int] = {}
     problems: list[str] = []
     _index_lines(node, (), lines, problems)
     if problems:
-        raise ScenarioError("\n".join(f"{source}: {p}" for p in problems))
+        raise ScenarioError("\n".join(f"{source}:{p}" for p in problems))
     if not isinstance(data, dict):
-        raise ScenarioError(f"{source}: line 1: a scenario is a mapping of keys (name, tasks, target, ...)")
+        raise ScenarioError(f"{source}:1: <top>: a scenario is a mapping of keys (name, tasks, target, ...)")
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         details = [_describe(e, lines) for e in exc.errors(include_url=False)]
-        raise ScenarioError("\n".join(f"{source}: {d}" for d in details)) from None
+        raise ScenarioError("\n".join(f"{source}:{d}" for d in details)) from None
     except RecursionError:
         raise ScenarioError(f"{source}: the document is nested too deeply") from None
 

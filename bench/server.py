@@ -159,10 +159,8 @@ def _child_main(conn: multiprocessing.connection.Connection, host: str, port: in
         loop.add_signal_handler(signal.SIGTERM, stop.set)
 
         def on_message() -> None:  # "stop", or EOF because the parent died: either way, stop
-            try:
+            with contextlib.suppress(EOFError, OSError):
                 conn.recv()
-            except (EOFError, OSError):
-                pass
             stop.set()
             loop.remove_reader(conn.fileno())
 
@@ -214,7 +212,10 @@ class LocalServer:
         parent, child = ctx.Pipe()
         reuse = self.workers > 1
         proc = ctx.Process(
-            target=_child_main, args=(child, self.host, port, self.backlog, reuse), daemon=True, name="iobench-server"
+            target=_child_main,
+            args=(child, self.host, port, self.backlog, reuse),
+            daemon=True,
+            name="iobench-server",
         )
         proc.start()
         child.close()

@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 TaskFn = Callable[[int], Awaitable[None]]
 """``task(i)``: perform task ``i``, record it, and raise ``TaskFailed`` if it failed."""
@@ -115,15 +115,18 @@ class StrategySpec(BaseModel):
         if name not in REGISTRY:
             raise ValueError(f"unknown strategy {name!r}; valid strategies: {', '.join(sorted(REGISTRY))}")
         params_model = REGISTRY[name].Params
+        given = data.get("params") or {}
+        allowed = sorted(params_model.model_fields)
+        for key in given:
+            if key not in allowed:
+                takes = f"it takes: {', '.join(allowed)}" if allowed else "it takes none"
+                raise ValueError(f"unknown parameter {key!r} of strategy {name!r}; {takes}")
         try:
-            parsed = params_model.model_validate(data.get("params") or {})
-        except Exception as exc:  # pydantic's ValidationError: reduce to one readable sentence
-            errors = getattr(exc, "errors", None)
-            if callable(errors):
-                first = errors(include_url=False)[0]
-                where = ".".join(str(p) for p in first["loc"])
-                raise ValueError(f"strategy {name!r}: {where}: {first['msg']}") from None
-            raise
+            parsed = params_model.model_validate(given)
+        except ValidationError as exc:  # reduce to one readable sentence
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ValueError(f"strategy {name!r}: {where}: {first['msg']} (got {first['input']!r})") from None
         return {"name": name, "params": parsed.model_dump()}
 
     @property

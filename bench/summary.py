@@ -1,7 +1,7 @@
 """Results -> Summary rows: one per (scenario, task count, strategy), from the stats and the ideal model.
 
-    rows = summarise(results.scenarios[0])
-    rows[0].speedup        # median sequential wall time / median wall time of this strategy
+rows = summarise(results.scenarios[0])
+rows[0].speedup        # median sequential wall time / median wall time of this strategy
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from bench.scenario import (
     Exponential,
     Fixed,
     Latency,
+    LocalTarget,
     LogNormal,
     Normal,
     Scenario,
@@ -47,7 +48,9 @@ class Point:
 
     tasks: int
     delays_ms: tuple[float, ...]
-    """Delay of task i in milliseconds, exactly as sent to the server."""
+    """Delay of task i in milliseconds, exactly as sent to the server (empty for a callable target)."""
+    error_tasks: tuple[int, ...]
+    """Indices of the tasks the server is told to fail (target.error_rate)."""
     rounds: tuple[Round, ...]
 
 
@@ -86,9 +89,21 @@ def draw_delays(latency: Latency, n: int, seed: int) -> tuple[float, ...]:
     return tuple(draw_one(latency, rng) for _ in range(n))
 
 
+def draw_errors(rate: float, n: int, seed: int) -> tuple[int, ...]:
+    """Indices among 0..n-1 chosen to fail, each with probability ``rate``, from a stream of its own."""
+    if rate <= 0:
+        return ()
+    rng = random.Random(f"{seed}:errors")
+    return tuple(i for i in range(n) if rng.random() < rate)
+
+
 def make_plan(scenario: Scenario) -> Plan:
-    """Draw the delays and shuffle the strategy order of every round."""
-    all_delays = draw_delays(scenario.target.latency, max(scenario.tasks), scenario.seed)
+    """Draw the delays and failing tasks, and shuffle the strategy order of every round."""
+    most = max(scenario.tasks)
+    latency = scenario.latency
+    all_delays = draw_delays(latency, most, scenario.seed) if latency is not None else ()
+    rate = scenario.target.error_rate if isinstance(scenario.target, LocalTarget) else 0.0
+    all_errors = draw_errors(rate, most, scenario.seed)
     labels = [s.label for s in scenario.strategies]
     points = []
     for n in scenario.tasks:
@@ -98,5 +113,6 @@ def make_plan(scenario: Scenario) -> Plan:
             order = labels[:]
             order_rng.shuffle(order)
             rounds.append(Round(repeat=repeat, order=tuple(order)))
-        points.append(Point(tasks=n, delays_ms=all_delays[:n], rounds=tuple(rounds)))
+        errors = tuple(i for i in all_errors if i < n)
+        points.append(Point(tasks=n, delays_ms=all_delays[:n], error_tasks=errors, rounds=tuple(rounds)))
     return Plan(scenario=scenario, points=tuple(points))

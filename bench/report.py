@@ -26,11 +26,18 @@ def fmt_ratio(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}x"
 
 
-def limits_note(result: ScenarioResult) -> str:
-    """One line on the concurrency caps in force, so nobody mistakes a cap for the I/O's limit."""
+def limits_note(result: ScenarioResult, rows: list[Summary]) -> str:
+    """Lines on the concurrency caps in force and which of them bound, so nobody mistakes a cap for the I/O."""
     limit = result.scenario.connector_limit
     connector = f"connector limit {limit}" if limit else "connector limit: none (aiohttp's default of 100 is lifted)"
-    return f"{connector}; loop: {result.scenario.loop}"
+    lines = [f"{connector}; loop: {result.scenario.loop}"]
+    for row in rows:
+        if row.bound_by:
+            waited = f" ({row.peak_queued} tasks waited for a connection at once)" if row.peak_queued else ""
+            lines.append(f"{row.strategy} at {row.tasks} tasks was capped by its {row.bound_by}{waited}")
+    if rows and all(r.speedup is None for r in rows) and any(r.speedup_vs_ideal_sequential for r in rows):
+        lines.append("speedup*: over the ideal sequential time (sum of the delays); no sequential run was measured")
+    return "\n".join(lines)
 
 
 def _errors_cell(row: Summary) -> Text:
@@ -50,25 +57,27 @@ def scenario_table(result: ScenarioResult) -> Table:
     title = f"{sc.name}" + (f" — {sc.description}" if sc.description else "")
     if result.outcome != "ok":
         title += f"  [{result.outcome}{': ' + result.reason if result.reason else ''}]"
-    table = Table(title=title, caption=limits_note(result), title_justify="left", caption_justify="left")
+    rows = summarise(result)
+    measured = any(r.speedup is not None for r in rows)
+    table = Table(title=title, caption=limits_note(result, rows), title_justify="left", caption_justify="left")
     table.add_column("tasks", justify="right")
     table.add_column("strategy")
     table.add_column("median", justify="right")
     table.add_column("min – max", justify="right", no_wrap=True)
-    table.add_column("speedup", justify="right")
+    table.add_column("speedup" if measured else "speedup*", justify="right")
     table.add_column("ideal", justify="right")
     table.add_column("efficiency", justify="right")
     table.add_column("errors", justify="right")
     previous = None
-    for row in summarise(result):
+    for row in rows:
         table.add_row(
             str(row.tasks) if row.tasks != previous else "",
             row.strategy,
             fmt_seconds(row.wall_median_s),
             f"{fmt_seconds(row.wall_min_s)} – {fmt_seconds(row.wall_max_s)}",
-            fmt_ratio(row.speedup),
-            fmt_seconds(row.ideal_s),
-            f"{row.efficiency:.0%}",
+            fmt_ratio(row.speedup if measured else row.speedup_vs_ideal_sequential),
+            "—" if row.ideal_s is None else fmt_seconds(row.ideal_s),
+            "—" if row.efficiency is None else f"{row.efficiency:.0%}",
             _errors_cell(row),
             end_section=False,
         )

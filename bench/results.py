@@ -46,7 +46,8 @@ class Samples(_Frozen):
     nbytes: tuple[int, ...]
     """Response body bytes read."""
     error: tuple[str, ...]
-    """Error kind: '' for none, 'http_status', 'timeout', 'connection', 'payload', 'cancelled', 'not_started'."""
+    """Error kind: '' for none, or 'http_status', 'timeout', 'connection', 'payload', 'client', 'exception',
+    'cancelled' (by the strategy), 'not_started' (the strategy stopped before starting it)."""
 
     def latencies_ns(self) -> list[int]:
         """End minus start of every task that ran to an end."""
@@ -68,6 +69,8 @@ class RunResult(_Frozen):
     """Wall-clock time of the whole batch in ns, measured inside the running loop."""
     peak_inflight: int
     """Largest number of tasks started and not yet ended, at any moment (includes time queued for a connection)."""
+    peak_queued: int = 0
+    """Largest number of tasks waiting for a pooled connection at once (aiohttp connector limit reached)."""
     limits: dict[str, int | None]
     """Effective concurrency limits, by name (None: unlimited)."""
     finished: int
@@ -88,7 +91,9 @@ class PointResult(_Frozen):
 
     tasks: int
     delays_ms: tuple[float, ...]
-    """Delay of each task in ms, exactly as sent to the server."""
+    """Delay of each task in ms, exactly as sent to the server (empty when unknown: a callable target)."""
+    error_tasks: tuple[int, ...] = ()
+    """Tasks the server was told to fail (target.error_rate)."""
     runs: tuple[RunResult, ...]
 
 

@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.client
 import resource
+import threading
 import time
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import aiohttp
 
-from bench.errors import EnvironmentLimitError
+from bench.errors import EnvironmentLimitError, ScenarioError
 from bench.plan import Plan, Point, make_plan
 from bench.results import (
     PointResult,
@@ -32,9 +36,21 @@ from bench.results import (
     now_utc,
     write_results,
 )
-from bench.scenario import LocalTarget, Scenario
+from bench.scenario import CallableTarget, LocalTarget, Scenario, SleepTarget, Target
 from bench.server import LocalServer
-from bench.strategies import Strategy, TaskFailed, TaskFn
+from bench.strategies import AsyncStrategy, Strategy, SyncTaskFn, TaskFailed, TaskFn, Threads
+from bench.targets import (
+    AsyncOp,
+    HttpSyncOp,
+    SyncOp,
+    callable_op,
+    callable_sync_op,
+    http_op,
+    import_callable,
+    is_async,
+    sleep_op,
+    sleep_sync_op,
+)
 
 FD_HEADROOM = 64
 """Descriptors kept free for the interpreter, the results file, the server pipe and the like."""
@@ -67,41 +83,44 @@ class NullProgress:
 
 
 class _Gauge:
-    """In-flight counter shared by the tasks of one run."""
+    """In-flight and queued counters shared by the tasks of one run."""
 
-    __slots__ = ("inflight", "peak")
+    __slots__ = ("inflight", "peak", "peak_queued", "queued")
 
     def __init__(self) -> None:
         self.inflight = 0
         self.peak = 0
+        self.queued = 0
+        self.peak_queued = 0
 
 
 def _error_kind(exc: BaseException) -> str:
-    if isinstance(exc, asyncio.TimeoutError):
+    if isinstance(exc, TimeoutError):  # asyncio.TimeoutError and socket.timeout are TimeoutError since 3.11
         return "timeout"
-    if isinstance(exc, aiohttp.ClientPayloadError):
+    if isinstance(exc, aiohttp.ClientPayloadError | http.client.IncompleteRead):
         return "payload"
-    if isinstance(exc, aiohttp.ClientConnectionError):
+    if isinstance(exc, aiohttp.ClientConnectionError | ConnectionError | http.client.RemoteDisconnected):
         return "connection"
-    if isinstance(exc, aiohttp.ClientError):
+    if isinstance(exc, aiohttp.ClientError | http.client.HTTPException | OSError):
         return "client"
-    return "other"
+    return "exception"
 
 
 class _Recorder:
-    """Column buffers for one run's samples and the task function that fills them."""
+    """Column buffers for one run's samples, and the task functions that fill them around an operation."""
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, fail_on_status: bool) -> None:
         self.start = [-1] * n
         self.end = [-1] * n
         self.status = [0] * n
         self.nbytes = [0] * n
         self.error = ["not_started"] * n
         self.gauge = _Gauge()
+        self.fail_on_status = fail_on_status
         self.t0 = 0
 
-    def task_fn(self, session: aiohttp.ClientSession, urls: tuple[str, ...]) -> TaskFn:
-        """``task(i)``: GET urls[i], record it, raise TaskFailed on an error or a status >= 400."""
+    def task_fn(self, op: AsyncOp) -> TaskFn:
+        """``task(i)``: run op(i), record it, raise TaskFailed on an error (or a status >= 400 if that fails)."""
         start, end, status, nbytes, error, gauge = (
             self.start,
             self.end,
@@ -111,7 +130,7 @@ class _Recorder:
             self.gauge,
         )
         clock = time.perf_counter_ns
-        get = session.get
+        fail_on_status = self.fail_on_status
 
         async def task(i: int) -> None:
             start[i] = clock() - self.t0
@@ -119,13 +138,10 @@ class _Recorder:
             if gauge.inflight > gauge.peak:
                 gauge.peak = gauge.inflight
             try:
-                async with get(urls[i]) as response:
-                    body = await response.read()
-                    status[i] = response.status
-                    nbytes[i] = len(body)
-                if response.status >= 400:
+                status[i], nbytes[i] = await op(i)
+                if fail_on_status and status[i] >= 400:
                     error[i] = "http_status"
-                    raise TaskFailed(f"task {i}: HTTP {response.status}")
+                    raise TaskFailed(f"task {i}: HTTP {status[i]}")
                 error[i] = ""
             except asyncio.CancelledError:
                 error[i] = "cancelled"
@@ -141,6 +157,43 @@ class _Recorder:
 
         return task
 
+    def sync_task_fn(self, op: SyncOp) -> SyncTaskFn:
+        """The blocking twin of ``task_fn``, safe to call from many threads."""
+        start, end, status, nbytes, error, gauge = (
+            self.start,
+            self.end,
+            self.status,
+            self.nbytes,
+            self.error,
+            self.gauge,
+        )
+        clock = time.perf_counter_ns
+        lock = threading.Lock()
+        fail_on_status = self.fail_on_status
+
+        def task(i: int) -> None:
+            start[i] = clock() - self.t0
+            with lock:
+                gauge.inflight += 1
+                gauge.peak = max(gauge.peak, gauge.inflight)
+            try:
+                status[i], nbytes[i] = op(i)
+                if fail_on_status and status[i] >= 400:
+                    error[i] = "http_status"
+                    raise TaskFailed(f"task {i}: HTTP {status[i]}")
+                error[i] = ""
+            except TaskFailed:
+                raise
+            except Exception as exc:
+                error[i] = _error_kind(exc)
+                raise TaskFailed(f"task {i}: {error[i]}: {exc!r}") from exc
+            finally:
+                end[i] = clock() - self.t0
+                with lock:
+                    gauge.inflight -= 1
+
+        return task
+
     def samples(self) -> Samples:
         """Freeze the buffers."""
         return Samples(
@@ -152,15 +205,39 @@ class _Recorder:
         )
 
 
-def task_urls(base_url: str, target: LocalTarget, delays_ms: tuple[float, ...]) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class Work:
+    """What the tasks of one task count do, prepared once and shared by every strategy and repeat."""
+
+    tasks: int
+    target: Target
+    urls: tuple[str, ...]
+    """Local server: the URL of each task."""
+    delays_ms: tuple[float, ...]
+    warm_url: str
+    timeout_s: float
+    function: Callable[..., Any] | None = None
+    """Callable target: the user's async function."""
+    sync_function: Callable[..., Any] | None = None
+    """Callable target: the user's plain function (threads)."""
+    backlog: int | None = None
+    """Listen backlog of the local server."""
+
+
+def task_urls(
+    base_url: str, target: LocalTarget, delays_ms: tuple[float, ...], error_tasks: tuple[int, ...] = ()
+) -> tuple[str, ...]:
     """The URL of each task: its delay in the path, body size and status as query parameters when not default."""
     query = []
     if target.bytes:
         query.append(f"bytes={target.bytes}")
-    if target.status != 200:
-        query.append(f"status={target.status}")
-    suffix = "?" + "&".join(query) if query else ""
-    return tuple(f"{base_url}/delay/{d:.3f}ms{suffix}" for d in delays_ms)
+    plain = "?" + "&".join(query) if query else ""
+    status = target.status
+    failing = "?" + "&".join([*query, "status=500"])
+    if status != 200:
+        plain = "?" + "&".join([*query, f"status={status}"])
+    fail = set(error_tasks)
+    return tuple(f"{base_url}/delay/{d:.3f}ms{failing if i in fail else plain}" for i, d in enumerate(delays_ms))
 
 
 async def _warm_pool(session: aiohttp.ClientSession, url: str, connections: int) -> None:
@@ -186,50 +263,144 @@ async def _drain(timeout_s: float) -> None:
         await asyncio.wait(pending, timeout=5.0)
 
 
-def _limit_or_none(value: int) -> int | None:
-    return value or None
+def _first_failure(exc: BaseException) -> str:
+    """The message of the first TaskFailed inside an exception (group), or a description of it."""
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            return _first_failure(inner)
+    if isinstance(exc, TaskFailed):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
-async def execute(
-    strategy: Strategy,
-    urls: tuple[str, ...],
-    warm_url: str,
-    scenario: Scenario,
-    *,
-    repeat: int,
-    position: int,
-) -> RunResult:
-    """One timed run of ``strategy`` over ``urls``, in the running loop."""
-    n = len(urls)
-    limit = scenario.connector_limit or 0
-    connector = aiohttp.TCPConnector(limit=limit, limit_per_host=0)
-    timeout = aiohttp.ClientTimeout(total=scenario.timeout_s)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        planned = strategy.planned_concurrency(n)
-        await _warm_pool(session, warm_url, min(planned, limit) if limit else planned)
-        recorder = _Recorder(n)
-        task = recorder.task_fn(session, urls)
+def _queue_trace(gauge: _Gauge) -> aiohttp.TraceConfig:
+    """Count tasks waiting for a pooled connection (only happens when the connector limit is reached)."""
+    trace = aiohttp.TraceConfig()
+
+    async def queued(session: aiohttp.ClientSession, ctx: Any, params: Any) -> None:
+        gauge.queued += 1
+        gauge.peak_queued = max(gauge.peak_queued, gauge.queued)
+
+    async def dequeued(session: aiohttp.ClientSession, ctx: Any, params: Any) -> None:
+        gauge.queued -= 1
+
+    trace.on_connection_queued_start.append(queued)
+    trace.on_connection_queued_end.append(dequeued)
+    return trace
+
+
+async def _timed_async(strategy: AsyncStrategy, recorder: _Recorder, op: AsyncOp, n: int) -> tuple[int, str, str]:
+    task = recorder.task_fn(op)
+    outcome, reason = "ok", ""
+    recorder.t0 = time.perf_counter_ns()
+    try:
+        await strategy.run(n, task)
+    except Exception as exc:  # the idiom's reaction to a failed task, or a strategy's own bug: record it
+        outcome, reason = "failed", _first_failure(exc)
+    return time.perf_counter_ns() - recorder.t0, outcome, reason
+
+
+async def _run_async(
+    strategy: AsyncStrategy, work: Work, recorder: _Recorder, limits: dict[str, int | None]
+) -> tuple[int, str, str]:
+    n = work.tasks
+    if isinstance(work.target, LocalTarget):
+        limit = strategy.connector_limit(limits["connector_limit"])
+        limits["connector_limit"] = limit
+        connector = aiohttp.TCPConnector(limit=limit or 0, limit_per_host=0)
+        timeout = aiohttp.ClientTimeout(total=work.timeout_s)
+        traces = [_queue_trace(recorder.gauge)] if limit else None
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout, trace_configs=traces) as session:
+            planned = strategy.planned_concurrency(n)
+            await _warm_pool(session, work.warm_url, min(planned, limit) if limit else planned)
+            result = await _timed_async(strategy, recorder, http_op(session, work.urls), n)
+            await _drain(work.timeout_s + 1.0)
+        return result
+    limits["connector_limit"] = None
+    if isinstance(work.target, SleepTarget):
+        op = sleep_op(work.delays_ms)
+    else:
+        assert work.function is not None
+        op = callable_op(work.function)
+    result = await _timed_async(strategy, recorder, _with_timeout(op, work.timeout_s), n)
+    await _drain(work.timeout_s + 1.0)
+    return result
+
+
+def _with_timeout(op: AsyncOp, timeout_s: float) -> AsyncOp:
+    async def bounded(i: int) -> tuple[int, int]:
+        async with asyncio.timeout(timeout_s):
+            return await op(i)
+
+    return bounded
+
+
+async def _run_threads(
+    strategy: Threads, work: Work, recorder: _Recorder, limits: dict[str, int | None]
+) -> tuple[int, str, str]:
+    limits["connector_limit"] = None
+    http: HttpSyncOp | None = None
+    if isinstance(work.target, LocalTarget):
+        http = HttpSyncOp(work.urls, work.timeout_s)
+        op: SyncOp = http
+        warm_path = urlsplit(work.warm_url).path
+
+        def warm() -> None:
+            assert http is not None
+            http.get(warm_path)
+    else:
+        op = (
+            sleep_sync_op(work.delays_ms)
+            if isinstance(work.target, SleepTarget)
+            else callable_sync_op(_need(work.sync_function))
+        )
+
+        def warm() -> None:
+            pass
+
+    task = recorder.sync_task_fn(op)
+    try:
+        await asyncio.to_thread(strategy.open, work.tasks, warm)
         outcome, reason = "ok", ""
         recorder.t0 = time.perf_counter_ns()
         try:
-            await strategy.run(n, task)
-        except TaskFailed as exc:
-            outcome, reason = "failed", str(exc)
-        except Exception as exc:  # a strategy's own bug or an unexpected error: record, do not hide
-            outcome, reason = "failed", f"{type(exc).__name__}: {exc}"
-        wall_ns = time.perf_counter_ns() - recorder.t0
-        await _drain(scenario.timeout_s + 1.0)
-    samples = recorder.samples()
-    errors = samples.error
-    cancelled = sum(1 for e in errors if e in ("cancelled", "not_started"))
-    finished = sum(1 for e in errors if e == "")
+            await asyncio.to_thread(strategy.run, work.tasks, task)
+        except Exception as exc:
+            outcome, reason = "failed", _first_failure(exc)
+        wall = time.perf_counter_ns() - recorder.t0
+    finally:
+        await asyncio.to_thread(strategy.close)
+        if http is not None:
+            http.close()
+    return wall, outcome, reason
+
+
+def _need(function: Callable[..., Any] | None) -> Callable[..., Any]:
+    assert function is not None
+    return function
+
+
+async def execute(strategy: Strategy, work: Work, scenario: Scenario, *, repeat: int, position: int) -> RunResult:
+    """One timed run of ``strategy`` over ``work``, in the running loop."""
+    n = work.tasks
+    fail_on_status = work.target.fail_on_status if isinstance(work.target, LocalTarget) else False
+    recorder = _Recorder(n, fail_on_status)
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     limits: dict[str, int | None] = {
-        "connector_limit": _limit_or_none(limit),
+        "connector_limit": scenario.connector_limit,
         "connector_limit_per_host": None,
-        "fd_soft_limit": soft,
         **strategy.limits(),
+        "fd_soft_limit": soft,
+        "listen_backlog": work.backlog,
     }
+    if isinstance(strategy, Threads):
+        wall_ns, outcome, reason = await _run_threads(strategy, work, recorder, limits)
+    else:
+        assert isinstance(strategy, AsyncStrategy)
+        wall_ns, outcome, reason = await _run_async(strategy, work, recorder, limits)
+    samples = recorder.samples()
+    cancelled = sum(1 for e in samples.error if e in ("cancelled", "not_started"))
+    finished = sum(1 for e in samples.error if e == "")
     return RunResult(
         strategy="",
         repeat=repeat,
@@ -237,6 +408,7 @@ async def execute(
         loop=scenario.loop,
         wall_ns=wall_ns,
         peak_inflight=recorder.gauge.peak,
+        peak_queued=recorder.gauge.peak_queued,
         limits=limits,
         finished=finished,
         failed=n - finished - cancelled,
@@ -271,15 +443,36 @@ def raise_fd_limit() -> tuple[int, int]:
 
 
 def planned_descriptors(scenario: Scenario) -> int:
-    """The most sockets any run of the scenario will hold open at once."""
+    """The most sockets any run of the scenario will hold open at once (0 for targets without sockets)."""
+    if not isinstance(scenario.target, LocalTarget):
+        return 0
     peak = 0
     for n in scenario.tasks:
         for spec in scenario.strategies:
-            planned = spec.build().planned_concurrency(n)
-            if scenario.connector_limit:
-                planned = min(planned, scenario.connector_limit)
+            strategy = spec.build()
+            planned = strategy.planned_concurrency(n)
+            if isinstance(strategy, AsyncStrategy):
+                limit = strategy.connector_limit(scenario.connector_limit)
+                planned = min(planned, limit) if limit else planned
             peak = max(peak, planned)
     return peak
+
+
+def _check_callables(path: Path, scenario: Scenario) -> None:
+    target = scenario.target
+    if not isinstance(target, CallableTarget):
+        return
+    function = import_callable(target.callable, f"{path}: target.callable")
+    if not is_async(function):
+        raise ScenarioError(
+            f"{path}: target.callable: {target.callable} must be an async def (it takes the task index)"
+        )
+    if any(s.name == "threads" for s in scenario.strategies):
+        if not target.sync_callable:
+            raise ScenarioError(f"{path}: target.sync_callable: the threads strategy needs a plain def; name one here")
+        sync = import_callable(target.sync_callable, f"{path}: target.sync_callable")
+        if is_async(sync):
+            raise ScenarioError(f"{path}: target.sync_callable: {target.sync_callable} must be a plain def, not async")
 
 
 def preflight(loaded: list[tuple[Path, Scenario]]) -> None:
@@ -287,6 +480,7 @@ def preflight(loaded: list[tuple[Path, Scenario]]) -> None:
     soft, hard = raise_fd_limit()
     for path, scenario in loaded:
         loop_factory(scenario.loop)
+        _check_callables(path, scenario)
         need = planned_descriptors(scenario) + FD_HEADROOM
         if need > soft:
             raise EnvironmentLimitError(
@@ -294,6 +488,30 @@ def preflight(loaded: list[tuple[Path, Scenario]]) -> None:
                 f"the file-descriptor limit is {soft} (hard limit {hard}); raise it (ulimit -n {need}) "
                 f"or set connector_limit in the scenario"
             )
+
+
+def prepare_work(scenario: Scenario, point: Point, base_url: str) -> Work:
+    """Everything the runs of one task count share: URLs, delays, the user's functions."""
+    target = scenario.target
+    urls: tuple[str, ...] = ()
+    function = sync_function = None
+    if isinstance(target, LocalTarget):
+        urls = task_urls(base_url, target, point.delays_ms, point.error_tasks)
+    elif isinstance(target, CallableTarget):
+        function = import_callable(target.callable, "target.callable")
+        if target.sync_callable:
+            sync_function = import_callable(target.sync_callable, "target.sync_callable")
+    return Work(
+        tasks=point.tasks,
+        target=target,
+        urls=urls,
+        delays_ms=point.delays_ms,
+        warm_url=f"{base_url}/health",
+        timeout_s=scenario.timeout_s,
+        function=function,
+        sync_function=sync_function,
+        backlog=scenario.server.backlog if isinstance(target, LocalTarget) else None,
+    )
 
 
 def run_point(
@@ -307,12 +525,11 @@ def run_point(
     """Every round of one task count; recorded runs go to ``keep`` as they finish."""
     scenario = plan.scenario
     specs = {s.label: s for s in scenario.strategies}
-    urls = task_urls(base_url, scenario.target, point.delays_ms)
-    warm_url = f"{base_url}/health"
+    work = prepare_work(scenario, point, base_url)
     for rnd in point.rounds:
         for position, label in enumerate(rnd.order):
             coro: Coroutine[Any, Any, RunResult] = execute(
-                specs[label].build(), urls, warm_url, scenario, repeat=rnd.repeat, position=position
+                specs[label].build(), work, scenario, repeat=rnd.repeat, position=position
             )
             result = runner.run(coro)
             if not rnd.warmup:
@@ -331,12 +548,18 @@ def run_scenario(path: Path, scenario: Scenario, base_url: str, progress: Progre
             for point in plan.points:
                 current = []
                 run_point(runner, plan, point, base_url, progress, current.append)
-                points.append(PointResult(tasks=point.tasks, delays_ms=point.delays_ms, runs=tuple(current)))
+                points.append(
+                    PointResult(
+                        tasks=point.tasks, delays_ms=point.delays_ms, error_tasks=point.error_tasks, runs=tuple(current)
+                    )
+                )
                 current = []
     except KeyboardInterrupt as exc:
         if current:
             cut = plan.points[len(points)]
-            points.append(PointResult(tasks=cut.tasks, delays_ms=cut.delays_ms, runs=tuple(current)))
+            points.append(
+                PointResult(tasks=cut.tasks, delays_ms=cut.delays_ms, error_tasks=cut.error_tasks, runs=tuple(current))
+            )
         exc.partial = ScenarioResult(  # type: ignore[attr-defined]
             file=str(path),
             scenario=scenario,
@@ -364,12 +587,12 @@ def run_all(
         write_results(results_path, results)
         return results
 
-    server = LocalServer()
+    server: LocalServer | None = None
     try:
-        base_url = server.start()
         for path, scenario in loaded:
-            if not server.alive():
-                base_url = server.restart()
+            if isinstance(scenario.target, LocalTarget):
+                server = _server_for(scenario, server)
+            base_url = server.url if server is not None else ""
             done.append(run_scenario(path, scenario, base_url, progress))
             save(complete=False)
         return save(complete=True)
@@ -380,4 +603,21 @@ def run_all(
         save(complete=False)
         raise
     finally:
-        server.stop()
+        if server is not None:
+            server.stop()
+
+
+def _server_for(scenario: Scenario, current: LocalServer | None) -> LocalServer:
+    """The running server if it is alive and has the scenario's options, else a fresh one."""
+    options = scenario.server
+    if (
+        current is not None
+        and current.alive()
+        and (current.workers, current.backlog) == (options.workers, options.backlog)
+    ):
+        return current
+    if current is not None:
+        current.stop()
+    server = LocalServer(workers=options.workers, backlog=options.backlog)
+    server.start()
+    return server

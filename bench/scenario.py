@@ -17,8 +17,10 @@ import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     Strict,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
@@ -33,6 +35,7 @@ Int = Annotated[int, Strict()]
 Float = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 NonNegMs = Annotated[float, Strict(), Field(ge=0, le=60_000, allow_inf_nan=False)]
 
+_CALLABLE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_DELAY_MS = 60_000.0
 """Upper bound of one task's delay; the local server refuses longer ones."""
@@ -118,7 +121,57 @@ class LocalTarget(_Record):
     bytes: Annotated[int, Strict(), Field(ge=0, le=MAX_BYTES)] = 0
     """Response body size in bytes."""
     status: Annotated[int, Strict(), Field(ge=200, le=599)] = 200
-    """HTTP status the server answers with; 400 and above count as failed tasks."""
+    """HTTP status the server answers with."""
+    error_rate: Annotated[float, Strict(), Field(ge=0, le=1, allow_inf_nan=False)] = 0.0
+    """Fraction of tasks (chosen per task index from the seed) that the server answers with a 500."""
+    fail_on_status: Annotated[bool, Strict()] = True
+    """Count a status of 400 or above as a failed task (as ``raise_for_status`` would)."""
+
+
+class SleepTarget(_Record):
+    """No I/O at all: each task is ``asyncio.sleep`` (``time.sleep`` in threads) of its delay."""
+
+    kind: Literal["sleep"]
+    latency: Latency
+
+
+class CallableTarget(_Record):
+    """The user's own function, ``package.module:function``, called with the task index."""
+
+    kind: Literal["callable"] = "callable"
+    callable: Annotated[str, Strict()]
+    """``package.module:function``: an ``async def f(i)`` for the asyncio strategies."""
+    sync_callable: Annotated[str, Strict()] | None = None
+    """``package.module:function``: a plain ``def f(i)`` for the threads strategy."""
+
+    @field_validator("callable", "sync_callable", mode="after")
+    @classmethod
+    def _importable(cls, value: str | None) -> str | None:
+        if value is not None and not _CALLABLE.match(value):
+            raise ValueError(f"expected 'package.module:function', got {value!r}")
+        return value
+
+
+def _target_kind(value: Any) -> str | None:
+    if isinstance(value, Mapping):
+        kind = value.get("kind", "callable" if "callable" in value else "local")
+        return kind if isinstance(kind, str) else None
+    return getattr(value, "kind", None)
+
+
+Target = Annotated[
+    Annotated[LocalTarget, Tag("local")]
+    | Annotated[SleepTarget, Tag("sleep")]
+    | Annotated[CallableTarget, Tag("callable")],
+    Discriminator(_target_kind),
+]
+
+
+class ServerOptions(_Record):
+    """How the local server runs: worker processes sharing one port (SO_REUSEPORT) and the listen backlog."""
+
+    workers: Annotated[int, Strict(), Field(ge=1, le=16)] = 1
+    backlog: Annotated[int, Strict(), Field(ge=16, le=65535)] = 1024
 
 
 class Scenario(_Record):
@@ -128,7 +181,7 @@ class Scenario(_Record):
     description: Annotated[str, Strict()] = ""
     tasks: tuple[Annotated[int, Strict(), Field(ge=1, le=MAX_TASKS)], ...]
     """Task counts to run: one, or several for a sweep."""
-    target: LocalTarget
+    target: Target
     strategies: tuple[StrategySpec, ...] = (StrategySpec(name="sequential"), StrategySpec(name="gather"))
     repeats: Annotated[int, Strict(), Field(ge=1, le=1000)] = 5
     warmup: Annotated[int, Strict(), Field(ge=0, le=100)] = 1
@@ -138,6 +191,14 @@ class Scenario(_Record):
     connector_limit: Annotated[int, Strict(), Field(ge=1, le=1_000_000)] | None = None
     """aiohttp connector limit; ``null`` (the default) means unlimited, unlike aiohttp's own default of 100."""
     loop: Literal["asyncio", "uvloop"] = "asyncio"
+    """Event loop for every strategy of the scenario."""
+    server: ServerOptions = ServerOptions()
+    """Options of the local server (ignored by other targets)."""
+
+    @property
+    def latency(self) -> Latency | None:
+        """The delay distribution, or None for a callable target (no known delays)."""
+        return None if isinstance(self.target, CallableTarget) else self.target.latency
 
     @field_validator("name", mode="after")
     @classmethod
@@ -238,11 +299,16 @@ def _describe(err: Mapping[str, Any], lines: Mapping[Path_, int]) -> str:
     if err["type"] == "unknown_key":
         loc.append(ctx["key"])
         message = f"unknown key {ctx['key']!r}{ctx['hint']}"
-    elif err["type"] == "union_tag_invalid":
+    elif err["type"] == "union_tag_invalid" and ctx.get("discriminator") == "'dist'":
         message = f"unknown distribution {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
         loc.append("dist")
-    elif err["type"] == "union_tag_not_found":
+    elif err["type"] == "union_tag_invalid":
+        message = f"unknown target kind {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
+        loc.append("kind")
+    elif err["type"] == "union_tag_not_found" and ctx.get("discriminator") == "'dist'":
         message = "missing key 'dist' (one of 'fixed', 'uniform', 'normal', 'lognormal', 'exponential')"
+    elif err["type"] == "union_tag_not_found":
+        message = "expected a mapping: {latency: ...} (local server), {kind: sleep, latency: ...} or {callable: mod:fn}"
     elif err["type"] == "missing":
         message = f"missing required key {loc[-1]!r}"
         loc = loc[:-1]

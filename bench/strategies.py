@@ -12,31 +12,43 @@ Adding a strategy: subclass ``Strategy``, give it ``name`` (and a ``Params`` mod
 from __future__ import annotations
 
 import asyncio
+import difflib
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
-TaskFn = Callable[[int], Awaitable[None]]
+TaskFn = Callable[[int], Coroutine[Any, Any, None]]
 """``task(i)``: perform task ``i``, record it, and raise ``TaskFailed`` if it failed."""
+SyncTaskFn = Callable[[int], None]
+"""The blocking twin of ``TaskFn``, for thread-pool strategies."""
 
 
 class TaskFailed(Exception):
-    """Raised by a task whose request failed; the failure is already recorded."""
+    """Raised by a task whose operation failed; the failure is already recorded."""
 
 
-class NoParams(BaseModel):
-    """Parameters of a strategy that takes none."""
-
+class _Params(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+Positive = Annotated[int, Strict(), Field(ge=1, le=1_000_000)]
+
+
+class AsyncParams(_Params):
+    """Parameters every aiohttp strategy takes: ``connector_limit`` overrides the scenario's (null: unlimited)."""
+
+    connector_limit: Positive | None = None
 
 
 class Strategy(ABC):
     """How N tasks are scheduled. Subclasses set ``name`` and, if they take parameters, ``Params``."""
 
     name: ClassVar[str]
-    Params: ClassVar[type[BaseModel]] = NoParams
+    Params: ClassVar[type[BaseModel]] = _Params
 
     def __init__(self, params: BaseModel | None = None) -> None:
         self.params = params if params is not None else self.Params()
@@ -45,16 +57,28 @@ class Strategy(ABC):
     def planned_concurrency(self, n: int) -> int:
         """How many tasks this strategy means to have in flight at once for ``n`` tasks."""
 
-    def limits(self) -> dict[str, int]:
+    def limits(self) -> dict[str, int | None]:
         """Concurrency limits this strategy itself imposes (a semaphore, a pool size), by name."""
         return {}
 
+
+class AsyncStrategy(Strategy):
+    """A strategy that schedules coroutines on the running event loop."""
+
+    Params: ClassVar[type[BaseModel]] = AsyncParams
+
+    def connector_limit(self, scenario_default: int | None) -> int | None:
+        """The aiohttp connector limit for this run: the strategy's own if given, else the scenario's."""
+        if "connector_limit" in self.params.model_fields_set:
+            return getattr(self.params, "connector_limit", None)
+        return scenario_default
+
     @abstractmethod
     async def run(self, n: int, task: TaskFn) -> None:
-        """Run tasks ``0..n-1``; return when the strategy considers the batch done, raise as its idiom does."""
+        """Run tasks ``0..n-1``; return when the idiom considers the batch done, raise as the idiom does."""
 
 
-class Sequential(Strategy):
+class Sequential(AsyncStrategy):
     """``for i in range(n): await task(i)`` — the loop people write first. Stops at the first failure."""
 
     name = "sequential"
@@ -69,10 +93,17 @@ class Sequential(Strategy):
             await task(i)
 
 
-class Gather(Strategy):
+class GatherParams(AsyncParams):
+    """``return_exceptions``: collect failures instead of raising the first (siblings run on either way)."""
+
+    return_exceptions: Annotated[bool, Strict()] = False
+
+
+class Gather(AsyncStrategy):
     """``await asyncio.gather(*tasks)`` — all at once; the first failure propagates, siblings keep running."""
 
     name = "gather"
+    Params = GatherParams
 
     def planned_concurrency(self, n: int) -> int:
         """All tasks at once."""
@@ -80,10 +111,136 @@ class Gather(Strategy):
 
     async def run(self, n: int, task: TaskFn) -> None:
         """Start every task and gather them."""
-        await asyncio.gather(*(task(i) for i in range(n)))
+        assert isinstance(self.params, GatherParams)
+        await asyncio.gather(*(task(i) for i in range(n)), return_exceptions=self.params.return_exceptions)
 
 
-REGISTRY: dict[str, type[Strategy]] = {cls.name: cls for cls in (Sequential, Gather)}
+class BoundedParams(AsyncParams):
+    """``limit``: at most this many tasks at once."""
+
+    limit: Positive
+
+
+class Bounded(AsyncStrategy):
+    """gather under ``asyncio.Semaphore(limit)`` — the usual way to be polite to a server."""
+
+    name = "bounded"
+    Params = BoundedParams
+
+    def _limit(self) -> int:
+        assert isinstance(self.params, BoundedParams)
+        return self.params.limit
+
+    def planned_concurrency(self, n: int) -> int:
+        """At most ``limit`` at once."""
+        return min(n, self._limit())
+
+    def limits(self) -> dict[str, int | None]:
+        """The semaphore."""
+        return {"semaphore": self._limit()}
+
+    async def run(self, n: int, task: TaskFn) -> None:
+        """Gather every task, each waiting for the semaphore first."""
+        semaphore = asyncio.Semaphore(self._limit())
+
+        async def guarded(i: int) -> None:
+            async with semaphore:
+                await task(i)
+
+        await asyncio.gather(*(guarded(i) for i in range(n)))
+
+
+class TaskGroupStrategy(AsyncStrategy):
+    """``async with asyncio.TaskGroup()`` — all at once; the first failure cancels the siblings."""
+
+    name = "taskgroup"
+
+    def planned_concurrency(self, n: int) -> int:
+        """All tasks at once."""
+        return n
+
+    async def run(self, n: int, task: TaskFn) -> None:
+        """Create every task in a TaskGroup."""
+        async with asyncio.TaskGroup() as group:
+            for i in range(n):
+                group.create_task(task(i))
+
+
+class AsCompleted(AsyncStrategy):
+    """``for next_done in asyncio.as_completed(tasks): await next_done`` — results in completion order."""
+
+    name = "as_completed"
+
+    def planned_concurrency(self, n: int) -> int:
+        """All tasks at once."""
+        return n
+
+    async def run(self, n: int, task: TaskFn) -> None:
+        """Consume the tasks as they complete; the first failure propagates, the rest keep running."""
+        for next_done in asyncio.as_completed([task(i) for i in range(n)]):
+            await next_done
+
+
+class ThreadsParams(_Params):
+    """``workers``: size of the thread pool."""
+
+    workers: Positive
+
+
+class Threads(Strategy):
+    """``ThreadPoolExecutor(workers).map(blocking_task, range(n))`` — the classic pre-asyncio answer.
+
+    Each worker thread keeps one keep-alive ``http.client`` connection. ``run`` blocks the calling thread, which
+    is what user code doing this would do too.
+    """
+
+    name = "threads"
+    Params = ThreadsParams
+
+    def __init__(self, params: BaseModel | None = None) -> None:
+        super().__init__(params)
+        self.pool: ThreadPoolExecutor | None = None
+
+    def _workers(self) -> int:
+        assert isinstance(self.params, ThreadsParams)
+        return self.params.workers
+
+    def planned_concurrency(self, n: int) -> int:
+        """At most ``workers`` at once."""
+        return min(n, self._workers())
+
+    def limits(self) -> dict[str, int | None]:
+        """The pool size."""
+        return {"thread_workers": self._workers()}
+
+    def open(self, n: int, warm: Callable[[], None]) -> None:
+        """Start the pool and make every thread that will run call ``warm`` once (to open its connection)."""
+        workers = self.planned_concurrency(n)
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="iobench")
+        barrier = threading.Barrier(workers)
+
+        def warm_one() -> None:
+            warm()
+            barrier.wait(timeout=30)  # hold each thread until all have one: every thread warms exactly once
+
+        list(self.pool.map(lambda _: warm_one(), range(workers)))
+
+    def run(self, n: int, task: SyncTaskFn) -> None:
+        """Map the blocking task over the pool; the first failure propagates once reached, others have run."""
+        assert self.pool is not None, "call open() first"
+        for _ in self.pool.map(task, range(n)):
+            pass
+
+    def close(self) -> None:
+        """Wait for the pool's threads and stop them."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+REGISTRY: dict[str, type[Strategy]] = {
+    cls.name: cls for cls in (Sequential, Gather, Bounded, TaskGroupStrategy, AsCompleted, Threads)
+}
 """Every strategy by name; scenarios may only name these."""
 
 
@@ -113,7 +270,9 @@ class StrategySpec(BaseModel):
             raise ValueError("a strategy is a name (gather) or a one-key mapping ({bounded: {limit: 10}})")
         name = data["name"]
         if name not in REGISTRY:
-            raise ValueError(f"unknown strategy {name!r}; valid strategies: {', '.join(sorted(REGISTRY))}")
+            close = difflib.get_close_matches(str(name), sorted(REGISTRY), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"unknown strategy {name!r}{hint} (valid: {', '.join(sorted(REGISTRY))})")
         params_model = REGISTRY[name].Params
         given = data.get("params") or {}
         allowed = sorted(params_model.model_fields)
@@ -127,7 +286,7 @@ class StrategySpec(BaseModel):
             first = exc.errors(include_url=False)[0]
             where = ".".join(str(p) for p in first["loc"])
             raise ValueError(f"strategy {name!r}: {where}: {first['msg']} (got {first['input']!r})") from None
-        return {"name": name, "params": parsed.model_dump()}
+        return {"name": name, "params": parsed.model_dump(exclude_unset=True)}
 
     @property
     def label(self) -> str:

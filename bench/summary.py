@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bench.model import LIMITED, ideal_ms
-from bench.results import PointResult, ScenarioResult
+from bench.results import PointResult, RunResult, ScenarioResult
 from bench.stats import bootstrap_ci, median, paired_ratios
 from bench.strategies import StrategySpec
 
@@ -35,16 +35,24 @@ class Summary:
     """Median of the per-round speedups over sequential (paired by round); None without a sequential run."""
     speedup_ci: tuple[float, float] | None
     """Bootstrap 95% interval of that median."""
-    ideal_s: float
-    """Ideal wall time from the exact delays (see bench.model)."""
-    efficiency: float
+    ideal_s: float | None
+    """Ideal wall time from the exact delays (see bench.model); None when the delays are unknown."""
+    efficiency: float | None
     """ideal_s / wall_median_s."""
+    ideal_sequential_s: float | None
+    """Sum of the delays: what a sequential run would ideally take (shown when none was measured)."""
+    speedup_vs_ideal_sequential: float | None
+    """ideal_sequential_s / wall_median_s."""
     failed_tasks: int
     """Tasks that ended with an error, over all runs."""
     cancelled_tasks: int
     """Tasks cancelled or never started, over all runs."""
     peak_inflight: int
     """Largest in-flight count seen in any run."""
+    peak_queued: int
+    """Most tasks waiting for a pooled connection at once, in any run."""
+    bound_by: str | None
+    """The concurrency limit that capped this strategy, e.g. 'connector limit 100', or None."""
     limits: dict[str, int | None]
     """Effective limits of the first run."""
 
@@ -53,6 +61,18 @@ def _limit(spec: StrategySpec) -> int | None:
     key = LIMITED.get(spec.name)
     value = spec.params.get(key) if key else None
     return int(value) if value is not None else None
+
+
+def binding_limit(run: RunResult, tasks: int) -> str | None:
+    """Which limit capped a run: tasks queued for a pooled connection, or a semaphore/pool full while work waited."""
+    connector = run.limits.get("connector_limit")
+    if connector and run.peak_queued > 0:
+        return f"connector limit {connector}"
+    for key, name in (("semaphore", "semaphore"), ("thread_workers", "thread pool")):
+        limit = run.limits.get(key)
+        if limit and limit < tasks and run.peak_inflight >= limit:
+            return f"{name} {limit}"
+    return None
 
 
 def _paired_speedups(by_round: dict[tuple[str, int], float], label: str) -> tuple[float, ...]:
@@ -75,7 +95,9 @@ def summarise_point(scenario: str, specs: tuple[StrategySpec, ...], point: Point
             continue
         wall = median(walls[spec.label])
         speedups = _paired_speedups(by_round, spec.label)
-        ideal = ideal_ms(spec.name, _limit(spec), point.delays_ms) / 1000
+        known = bool(point.delays_ms)
+        ideal = ideal_ms(spec.name, _limit(spec), point.delays_ms) / 1000 if known else None
+        ideal_seq = sum(point.delays_ms) / 1000 if known else None
         rows.append(
             Summary(
                 scenario=scenario,
@@ -90,10 +112,14 @@ def summarise_point(scenario: str, specs: tuple[StrategySpec, ...], point: Point
                 speedup=median(speedups) if speedups else None,
                 speedup_ci=bootstrap_ci(speedups) if speedups else None,
                 ideal_s=ideal,
-                efficiency=ideal / wall,
+                efficiency=ideal / wall if ideal is not None else None,
+                ideal_sequential_s=ideal_seq,
+                speedup_vs_ideal_sequential=ideal_seq / wall if ideal_seq is not None else None,
                 failed_tasks=sum(r.failed for r in runs),
                 cancelled_tasks=sum(r.cancelled for r in runs),
                 peak_inflight=max(r.peak_inflight for r in runs),
+                peak_queued=max(r.peak_queued for r in runs),
+                bound_by=next((b for b in (binding_limit(r, point.tasks) for r in runs) if b), None),
                 limits=dict(runs[0].limits),
             )
         )

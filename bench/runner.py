@@ -359,6 +359,7 @@ async def _run_threads(
             pass
 
     task = recorder.sync_task_fn(op)
+    interrupted = False
     try:
         await asyncio.to_thread(strategy.open, work.tasks, warm)
         outcome, reason = "ok", ""
@@ -368,8 +369,11 @@ async def _run_threads(
         except Exception as exc:
             outcome, reason = "failed", _first_failure(exc)
         wall = time.perf_counter_ns() - recorder.t0
+    except asyncio.CancelledError:
+        interrupted = True
+        raise
     finally:
-        await asyncio.to_thread(strategy.close)
+        await asyncio.to_thread(strategy.close, interrupted)
         if http is not None:
             http.close()
     return wall, outcome, reason
@@ -380,8 +384,16 @@ def _need(function: Callable[..., Any] | None) -> Callable[..., Any]:
     return function
 
 
+def _quiet_task_failures(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Drop 'exception was never retrieved' for task failures (already recorded); report anything else."""
+    if isinstance(context.get("exception"), TaskFailed):
+        return
+    loop.default_exception_handler(context)
+
+
 async def execute(strategy: Strategy, work: Work, scenario: Scenario, *, repeat: int, position: int) -> RunResult:
     """One timed run of ``strategy`` over ``work``, in the running loop."""
+    asyncio.get_running_loop().set_exception_handler(_quiet_task_failures)
     n = work.tasks
     fail_on_status = work.target.fail_on_status if isinstance(work.target, LocalTarget) else False
     recorder = _Recorder(n, fail_on_status)

@@ -226,15 +226,15 @@ class Threads(Strategy):
         list(self.pool.map(lambda _: warm_one(), range(workers)))
 
     def run(self, n: int, task: SyncTaskFn) -> None:
-        """Map the blocking task over the pool; the first failure propagates once reached, others have run."""
+        """Map the blocking task over the pool; the first failure propagates and cancels the queued tasks."""
         assert self.pool is not None, "call open() first"
         for _ in self.pool.map(task, range(n)):
             pass
 
-    def close(self) -> None:
-        """Wait for the pool's threads and stop them."""
+    def close(self, cancel: bool = False) -> None:
+        """Wait for the pool's work, as leaving ``with ThreadPoolExecutor()`` does; ``cancel`` drops queued tasks."""
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool.shutdown(wait=True, cancel_futures=cancel)
             self.pool = None
 
 

@@ -1,0 +1,31 @@
+"""Hypothesis strategies shared by the tests, kept in one file (as attrs does).
+
+from tests.strategies import timings_s
+@given(timings_s)
+def test_something(values): ...
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+finite_floats = st.floats(allow_nan=False, allow_infinity=False)
+"""Any finite float, subnormals and magnitudes near the float limit included."""
+
+samples = st.lists(finite_floats, min_size=1, max_size=40)
+"""Non-empty lists of any finite floats."""
+
+positive_float = st.floats(min_value=1e-6, max_value=1e6)
+"""A positive, finite figure such as a wall time in seconds."""
+
+timings_s = st.lists(positive_float, min_size=1, max_size=40)
+"""Non-empty lists of positive timings."""
+
+quantile_levels = st.floats(min_value=0.0, max_value=1.0)
+"""A q for ``quantile``: 0 <= q <= 1."""
+
+delays_ms = st.lists(st.floats(min_value=0.0, max_value=1e4), max_size=40)
+"""Per-task server delays in ms: finite, non-negative, possibly none."""
+
+worker_counts = st.integers(min_value=1, max_value=50)
+"""k, the number of tasks a limited strategy runs at once."""

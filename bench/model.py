@@ -15,22 +15,27 @@ makespan is the ideal time. Efficiency = ideal / measured.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 CONCURRENT = frozenset({"gather", "taskgroup", "as_completed"})
 """Strategies that start every task at once."""
-LIMITED = {"bounded": "limit", "threads": "workers"}
+LIMITED: Mapping[str, str] = MappingProxyType({"bounded": "limit", "threads": "workers"})
 """Strategies that run at most k tasks at once, and the parameter that holds k."""
 
 
 def makespan_ms(delays_ms: Sequence[float], workers: int) -> float:
     """Finish time of ``workers`` identical workers taking tasks in index order (list scheduling)."""
     if workers < 1:
-        raise ValueError("workers must be at least 1")
+        raise ValueError(f"need at least 1 worker, got {workers}")
+    _check_delays(delays_ms)
     if not delays_ms:
         return 0.0
     if workers >= len(delays_ms):
         return float(max(delays_ms))
+    if workers == 1:
+        return math.fsum(delays_ms)
     free_at = [0.0] * workers
     for delay in delays_ms:
         start = heapq.heappop(free_at)
@@ -38,10 +43,16 @@ def makespan_ms(delays_ms: Sequence[float], workers: int) -> float:
     return max(free_at)
 
 
+def _check_delays(delays_ms: Sequence[float]) -> None:
+    if any(not d >= 0 for d in delays_ms):  # also rejects NaN
+        raise ValueError("delays must be non-negative numbers")
+
+
 def ideal_ms(strategy: str, limit: int | None, delays_ms: Sequence[float]) -> float:
     """Ideal wall time of ``strategy`` over ``delays_ms``; ``limit`` is k for the strategies in LIMITED."""
+    _check_delays(delays_ms)
     if strategy == "sequential":
-        return float(sum(delays_ms))
+        return math.fsum(delays_ms)
     if strategy in CONCURRENT:
         return float(max(delays_ms, default=0.0))
     if strategy in LIMITED:

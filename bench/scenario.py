@@ -174,6 +174,56 @@ class ServerOptions(_Record):
     backlog: Annotated[int, Strict(), Field(ge=16, le=65535)] = 1024
 
 
+_THRESHOLD = re.compile(r"^\s*(>=|<=|>|<)\s*([0-9]+(?:\.[0-9]+)?)\s*(%?)\s*$")
+
+
+class Threshold(_Record):
+    """A bound such as ``>= 5`` or ``< 1%``, parsed from its text."""
+
+    op: Literal[">=", ">", "<=", "<"]
+    value: float
+    text: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            match = _THRESHOLD.match(data)
+            if not match:
+                raise ValueError(f"expected a bound such as '>= 5' or '< 1%', got {data!r}")
+            op, number, percent = match.groups()
+            value = float(number) / (100 if percent else 1)
+            return {"op": op, "value": value, "text": data.strip()}
+        if isinstance(data, int | float) and not isinstance(data, bool):
+            raise ValueError(f"expected a bound with its comparison, e.g. '>= {data}'")
+        return data
+
+    def holds(self, figure: float) -> bool:
+        """True when ``figure`` satisfies the bound."""
+        match self.op:
+            case ">=":
+                return figure >= self.value
+            case ">":
+                return figure > self.value
+            case "<=":
+                return figure <= self.value
+            case "<":
+                return figure < self.value
+
+
+class Expectations(_Record):
+    """Thresholds ``iobench check`` holds the results to (k6-style), at one task count."""
+
+    speedup: dict[str, Threshold] = {}
+    """Per strategy label: its speedup over sequential (paired, with a bootstrap interval)."""
+    efficiency: dict[str, Threshold] = {}
+    """Per strategy label: ideal time / measured time."""
+    error_rate: Threshold | None = None
+    """Failed tasks / all tasks, over every strategy."""
+    tasks: Annotated[int, Strict(), Field(ge=1)] | None = None
+    """The task count the expectations apply to; default: the largest."""
+
+
 class Scenario(_Record):
     """One scenario: what to run, how often, and against what."""
 
@@ -194,6 +244,44 @@ class Scenario(_Record):
     """Event loop for every strategy of the scenario."""
     server: ServerOptions = ServerOptions()
     """Options of the local server (ignored by other targets)."""
+    expect: Expectations = Expectations()
+    """What ``iobench check`` requires of the results."""
+
+    @model_validator(mode="after")
+    def _expectations_name_real_things(self) -> Scenario:
+        labels = [s.label for s in self.strategies]
+        for figure in ("speedup", "efficiency"):
+            for label in getattr(self.expect, figure):
+                if label not in labels:
+                    close = difflib.get_close_matches(label, labels, n=1)
+                    hint = f"did you mean {close[0]!r}? " if close else ""
+                    raise PydanticCustomError(
+                        "bad_key",
+                        "{message}",
+                        {
+                            "message": f"{label!r} is not a strategy of this scenario; {hint}(strategies: {', '.join(labels)})",
+                            "path": ["expect", figure, label],
+                        },
+                    )
+        if self.expect.speedup and "sequential" not in labels:
+            raise PydanticCustomError(
+                "bad_key",
+                "{message}",
+                {
+                    "message": "speedup expectations need a sequential run to compare with",
+                    "path": ["expect", "speedup"],
+                },
+            )
+        if self.expect.tasks is not None and self.expect.tasks not in self.tasks:
+            raise PydanticCustomError(
+                "bad_key",
+                "{message}",
+                {
+                    "message": f"{self.expect.tasks} is not one of the task counts {list(self.tasks)}",
+                    "path": ["expect", "tasks"],
+                },
+            )
+        return self
 
     @property
     def latency(self) -> Latency | None:
@@ -296,7 +384,10 @@ def _locate(loc: Sequence[str | int], lines: Mapping[Path_, int]) -> tuple[Path_
 def _describe(err: Mapping[str, Any], lines: Mapping[Path_, int]) -> str:
     loc = list(err["loc"])
     ctx = err.get("ctx") or {}
-    if err["type"] == "unknown_key":
+    if err["type"] == "bad_key":
+        loc = list(ctx["path"])
+        message = ctx["message"]
+    elif err["type"] == "unknown_key":
         loc.append(ctx["key"])
         message = f"unknown key {ctx['key']!r}{ctx['hint']}"
     elif err["type"] == "union_tag_invalid" and ctx.get("discriminator") == "'dist'":

@@ -259,7 +259,8 @@ class Scenario(_Record):
                         "bad_key",
                         "{message}",
                         {
-                            "message": f"{label!r} is not a strategy of this scenario; {hint}(strategies: {', '.join(labels)})",
+                            "message": f"{label!r} is not a strategy of this scenario; "
+                            f"{hint}(strategies: {', '.join(labels)})",
                             "path": ["expect", figure, label],
                         },
                     )

@@ -1,7 +1,10 @@
 """The command line: one call per pipeline stage; the only module that prints or exits.
 
-    iobench run [PATHS...]      run scenarios (files or folders; default scenarios/) and print the tables
-    iobench report [RESULTS]    print the tables of a results file (default: results/latest.json)
+    iobench run [PATHS...]      run scenarios (files or folders; default scenarios/), print the tables,
+                                write the report, CSVs and charts
+    iobench report [RESULTS]    print the tables of a results file (default: results/latest.json), write report.md
+    iobench plot [RESULTS]      write the charts of a results file into plots/
+    iobench baseline [RESULTS]  store a results file as results/baseline.json for `iobench check`
     iobench serve               run the local test server in the foreground
 
 Exit codes: 0 success, 2 bad input or usage, 3 the run failed, 130 interrupted (what finished is saved).
@@ -21,8 +24,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from bench import __version__
 from bench.errors import IobenchError, UsageError
+from bench.export import export_all, write_csv, write_markdown
+from bench.plots import write_charts
 from bench.report import scenario_table
-from bench.results import ResultsFile, read_results, resolve, utc_stamp
+from bench.results import ResultsFile, read_results, resolve, utc_stamp, write_atomic
 from bench.runner import run_all
 from bench.scenario import load_paths
 from bench.server import LocalServer, is_loopback, serve_foreground
@@ -83,8 +88,18 @@ def _print_tables(console: Console, results: ResultsFile) -> None:
         console.print()
 
 
+def _export(results: ResultsFile, path: Path, plots_dir: Path | None, out: Console) -> None:
+    written = export_all(results, path, plots_dir)
+    report = next(p for p in written if p.name == "report.md")
+    charts = [p for p in written if p.suffix in (".png", ".svg")]
+    out.print(f"results: {path}")
+    out.print(f"report:  {report} (and CSV tables beside the results)")
+    if plots_dir is not None:
+        out.print(f"charts:  {len(charts)} files in {plots_dir}/")
+
+
 def cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
-    """Run scenarios, save results, print the tables."""
+    """Run scenarios, save results, print the tables, write the report and charts."""
     loaded = load_paths(args.paths or ["scenarios"])
     path = args.output or args.results_dir / f"run-{utc_stamp()}.json"
     progress = _QuietProgress() if args.quiet or not err.is_terminal else RichProgress(err)
@@ -97,14 +112,43 @@ def cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
     _print_tables(out, results)
-    out.print(f"results: {path}")
-    return 0
+    _export(results, path, None if args.no_plots else args.plots_dir, out)
+    return 0 if all(s.outcome == "ok" for s in results.scenarios) else 3
 
 
 def cmd_report(args: argparse.Namespace, out: Console, err: Console) -> int:
-    """Print the tables of a saved results file."""
+    """Print the tables of a saved results file and write its Markdown report and CSVs."""
     path = resolve(args.results, args.results_dir)
-    _print_tables(out, read_results(path))
+    results = read_results(path)
+    _print_tables(out, results)
+    written = [write_markdown(results, args.markdown or path.parent / "report.md"), *write_csv(results, path)]
+    out.print("wrote: " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """Write the charts of a saved results file."""
+    results = read_results(resolve(args.results, args.results_dir))
+    formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
+    unknown = set(formats) - {"png", "svg", "pdf"}
+    if unknown or not formats:
+        raise UsageError(f"--format takes png, svg or pdf (comma-separated), got {args.format!r}")
+    written = write_charts(results, args.plots_dir, formats)
+    for path in written:
+        out.print(str(path))
+    return 0
+
+
+def cmd_baseline(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """Store a results file as the baseline for ``iobench check``."""
+    source = resolve(args.results, args.results_dir)
+    results = read_results(source)
+    if not results.complete:
+        raise UsageError(f"{source}: the run is incomplete; a baseline needs a complete run")
+    target = args.output or args.results_dir / "baseline.json"
+    write_atomic(target, results.model_dump_json())
+    env = results.environment
+    out.print(f"baseline: {target} (from {source}; Python {env.python}, {env.os}, {env.cpu_count} CPUs)")
     return 0
 
 
@@ -139,12 +183,28 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--results-dir", type=Path, default=Path("results"), help="where results go (default: results/)")
     run.add_argument("-o", "--output", type=Path, help="results file (default: results/run-<UTC time>.json)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--plots-dir", type=Path, default=Path("plots"), help="where charts go (default: plots/)")
+    run.add_argument("--no-plots", action="store_true", help="skip the charts")
     run.set_defaults(func=cmd_run)
 
-    report = sub.add_parser("report", help="print the tables of a results file")
+    report = sub.add_parser("report", help="print the tables of a results file and write report.md and CSVs")
     report.add_argument("results", nargs="?", type=Path, help="results file (default: results/latest.json)")
     report.add_argument("--results-dir", type=Path, default=Path("results"))
+    report.add_argument("--markdown", type=Path, help="Markdown report path (default: report.md beside the results)")
     report.set_defaults(func=cmd_report)
+
+    plot = sub.add_parser("plot", help="write the charts of a results file")
+    plot.add_argument("results", nargs="?", type=Path, help="results file (default: results/latest.json)")
+    plot.add_argument("--results-dir", type=Path, default=Path("results"))
+    plot.add_argument("--plots-dir", type=Path, default=Path("plots"), help="where charts go (default: plots/)")
+    plot.add_argument("--format", default="png,svg", help="comma-separated: png, svg, pdf (default: png,svg)")
+    plot.set_defaults(func=cmd_plot)
+
+    baseline = sub.add_parser("baseline", help="store a results file as results/baseline.json")
+    baseline.add_argument("results", nargs="?", type=Path, help="results file (default: results/latest.json)")
+    baseline.add_argument("--results-dir", type=Path, default=Path("results"))
+    baseline.add_argument("-o", "--output", type=Path, help="baseline path (default: results/baseline.json)")
+    baseline.set_defaults(func=cmd_baseline)
 
     serve = sub.add_parser("serve", help="run the local test server in the foreground")
     serve.add_argument("--host", default="127.0.0.1")
@@ -158,9 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``iobench`` command; returns the exit code."""
     args = build_parser().parse_args(argv)
-    out = Console(soft_wrap=False)
+    out = Console(soft_wrap=True, highlight=False)
     if not out.is_terminal:
-        out = Console(soft_wrap=False, width=max(out.width, 120))
+        out = Console(soft_wrap=True, highlight=False, width=max(out.width, 120))
     err = Console(stderr=True)
     try:
         code: int = args.func(args, out, err)

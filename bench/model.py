@@ -10,6 +10,10 @@ Model: tasks cost exactly their server delay and nothing else. ``sequential`` ru
 k threads) is k identical workers each taking the next task in index order when it frees up, i.e. Graham's list
 scheduling (R. L. Graham, "Bounds on multiprocessing timing anomalies", SIAM J. Appl. Math. 17(2), 1969); its
 makespan is the ideal time. Efficiency = ideal / measured.
+
+Where the rest went: ``overhead`` is the zero-delay round trip (measured once per scenario) times the number of
+requests made one after another on the critical path (n, ceil(n/k) or 1); whatever remains of
+measured - ideal - overhead is queueing and contention (a connector limit, one CPU serving n sockets, the GIL).
 """
 
 from __future__ import annotations
@@ -60,6 +64,22 @@ def ideal_ms(strategy: str, limit: int | None, delays_ms: Sequence[float]) -> fl
             raise ValueError(f"{strategy} needs its {LIMITED[strategy]} to compute an ideal time")
         return makespan_ms(delays_ms, limit)
     raise ValueError(f"no ideal-time model for strategy {strategy!r}")
+
+
+def critical_path_requests(strategy: str, limit: int | None, tasks: int) -> int:
+    """Requests one after another on the longest path: n for sequential, ceil(n/k) with k at once, 1 for all."""
+    if tasks <= 0:
+        return 0
+    if strategy == "sequential":
+        return tasks
+    if strategy in LIMITED and limit:
+        return math.ceil(tasks / limit)
+    return 1
+
+
+def overhead_ms(strategy: str, limit: int | None, tasks: int, rtt_ms: float) -> float:
+    """Per-request overhead on the critical path: round trips in a row x one zero-delay round trip."""
+    return critical_path_requests(strategy, limit, tasks) * rtt_ms
 
 
 def efficiency(ideal: float, measured: float) -> float:

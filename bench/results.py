@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bench import __version__
@@ -104,6 +105,8 @@ class ScenarioResult(_Frozen):
     scenario: Scenario
     outcome: Literal["ok", "failed", "interrupted"]
     reason: str = ""
+    calibration_rtt_ms: float | None = None
+    """Median zero-delay round trip on a warm connection, measured before the scenario (local server only)."""
     points: tuple[PointResult, ...]
 
 
@@ -238,3 +241,61 @@ def read_results(path: Path) -> ResultsFile:
 def now_utc() -> str:
     """The current time as ISO 8601 UTC."""
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def samples_frame(results: ResultsFile) -> pd.DataFrame:
+    """Every task of every recorded run, long format: one row per (scenario, tasks, strategy, repeat, task)."""
+    columns: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "scenario", "tasks", "strategy", "repeat", "task", "delay_ms", "start_ms", "end_ms", "latency_ms",
+            "status", "bytes", "error",
+        )
+    }  # fmt: skip
+    for sr in results.scenarios:
+        for point in sr.points:
+            delays = point.delays_ms or (float("nan"),) * point.tasks
+            for run in point.runs:
+                s = run.samples
+                n = len(s.start_ns)
+                columns["scenario"] += [sr.scenario.name] * n
+                columns["tasks"] += [point.tasks] * n
+                columns["strategy"] += [run.strategy] * n
+                columns["repeat"] += [run.repeat] * n
+                columns["task"] += list(range(n))
+                columns["delay_ms"] += list(delays)
+                columns["start_ms"] += [v / 1e6 if v >= 0 else float("nan") for v in s.start_ns]
+                columns["end_ms"] += [v / 1e6 if v >= 0 else float("nan") for v in s.end_ns]
+                columns["latency_ms"] += [
+                    (e - b) / 1e6 if b >= 0 and e >= 0 else float("nan")
+                    for b, e in zip(s.start_ns, s.end_ns, strict=True)
+                ]
+                columns["status"] += list(s.status)
+                columns["bytes"] += list(s.nbytes)
+                columns["error"] += list(s.error)
+    return pd.DataFrame(columns)
+
+
+def runs_frame(results: ResultsFile) -> pd.DataFrame:
+    """Every recorded run, one row each: wall time, counts, peaks."""
+    rows = [
+        {
+            "scenario": sr.scenario.name,
+            "tasks": point.tasks,
+            "strategy": run.strategy,
+            "repeat": run.repeat,
+            "position": run.position,
+            "loop": run.loop,
+            "wall_s": run.wall_ns / 1e9,
+            "finished": run.finished,
+            "failed": run.failed,
+            "cancelled": run.cancelled,
+            "peak_inflight": run.peak_inflight,
+            "peak_queued": run.peak_queued,
+            "outcome": run.outcome,
+        }
+        for sr in results.scenarios
+        for point in sr.points
+        for run in point.runs
+    ]
+    return pd.DataFrame(rows)

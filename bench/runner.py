@@ -38,6 +38,7 @@ from bench.results import (
 )
 from bench.scenario import CallableTarget, LocalTarget, Scenario, SleepTarget, Target
 from bench.server import LocalServer
+from bench.stats import median
 from bench.strategies import AsyncStrategy, Strategy, SyncTaskFn, TaskFailed, TaskFn, Threads
 from bench.targets import (
     AsyncOp,
@@ -549,14 +550,35 @@ def run_point(
             progress.run_done(label, point.tasks)
 
 
+CALIBRATION_REQUESTS = 30
+"""Zero-delay round trips timed at the start of each local-server scenario."""
+
+
+async def calibrate(base_url: str, requests: int = CALIBRATION_REQUESTS) -> float:
+    """Median time in ms of one zero-delay GET on a warm connection: the per-request overhead of this path."""
+    url = f"{base_url}/delay/0ms"
+    times: list[float] = []
+    async with aiohttp.ClientSession() as session:
+        for i in range(requests + 5):
+            start = time.perf_counter_ns()
+            async with session.get(url) as response:
+                await response.read()
+            if i >= 5:  # the first few open the connection and warm caches
+                times.append((time.perf_counter_ns() - start) / 1e6)
+    return round(median(times), 4)
+
+
 def run_scenario(path: Path, scenario: Scenario, base_url: str, progress: ProgressSink) -> ScenarioResult:
     """Run one scenario; on Ctrl-C the partial result travels on the KeyboardInterrupt as ``.partial``."""
     plan = make_plan(scenario)
     progress.scenario_started(scenario.name, plan.total_runs)
     points: list[PointResult] = []
     current: list[RunResult] = []
+    rtt_ms: float | None = None
     try:
         with asyncio.Runner(loop_factory=loop_factory(scenario.loop)) as runner:
+            if isinstance(scenario.target, LocalTarget):
+                rtt_ms = runner.run(calibrate(base_url))
             for point in plan.points:
                 current = []
                 run_point(runner, plan, point, base_url, progress, current.append)
@@ -577,12 +599,15 @@ def run_scenario(path: Path, scenario: Scenario, base_url: str, progress: Progre
             scenario=scenario,
             outcome="interrupted",
             reason="interrupted",
+            calibration_rtt_ms=rtt_ms,
             points=tuple(points),
         )
         raise
     finally:
         progress.scenario_done(scenario.name)
-    return ScenarioResult(file=str(path), scenario=scenario, outcome="ok", points=tuple(points))
+    return ScenarioResult(
+        file=str(path), scenario=scenario, outcome="ok", calibration_rtt_ms=rtt_ms, points=tuple(points)
+    )
 
 
 def run_all(

@@ -191,6 +191,10 @@ def outliers(values: Sequence[float], threshold: float = OUTLIER_THRESHOLD) -> t
     return tuple(i for i, score in enumerate(modified_z_scores(values)) if abs(score) > threshold)
 
 
+SLOW_FIRST_RATIO = 1.2
+"""A first run counts as slow when it is an outlier and at least this many times the median."""
+
+
 def noise_warnings(values: Sequence[float], *, min_repeats: int = 3, max_spread: float = 0.10) -> tuple[str, ...]:
     """Sentences on why timings ``values`` (in run order) may be too noisy to trust; empty if they look fine.
 
@@ -214,7 +218,7 @@ def noise_warnings(values: Sequence[float], *, min_repeats: int = 3, max_spread:
         if spread > max_spread:
             warnings.append(f"spread (IQR) is {spread:.0%} of the median; the machine may be busy")
     flagged = outliers(values)
-    if centre > 0 and 0 in flagged and values[0] > centre:
+    if centre > 0 and 0 in flagged and values[0] >= SLOW_FIRST_RATIO * centre:
         warnings.append(f"the first run was {values[0] / centre:.1f}x the median; consider more warm-up")
     if flagged:
         count = len(flagged)

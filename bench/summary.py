@@ -6,11 +6,13 @@ rows[0].speedup        # median sequential wall time / median wall time of this 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-from bench.model import LIMITED, ideal_ms
-from bench.results import PointResult, RunResult, ScenarioResult
-from bench.stats import bootstrap_ci, median, paired_ratios
+import pandas as pd
+
+from bench.model import LIMITED, ideal_ms, overhead_ms
+from bench.results import PointResult, ResultsFile, RunResult, ScenarioResult
+from bench.stats import bootstrap_ci, median, noise_warnings, paired_ratios, percentiles
 from bench.strategies import StrategySpec
 
 
@@ -24,6 +26,8 @@ class Summary:
     """Strategy label, e.g. 'bounded(limit=10)'."""
     name: str
     """Strategy name, e.g. 'bounded'."""
+    params: dict[str, object]
+    """Strategy parameters as the scenario gave them."""
     runs: int
     """Recorded runs (warm-up excluded)."""
     wall_median_s: float
@@ -55,6 +59,14 @@ class Summary:
     """The concurrency limit that capped this strategy, e.g. 'connector limit 100', or None."""
     limits: dict[str, int | None]
     """Effective limits of the first run."""
+    overhead_s: float | None
+    """Zero-delay round trip x requests on the critical path (see bench.model); None without a calibration."""
+    residual_s: float | None
+    """Median wall time - ideal - overhead: queueing and contention."""
+    latency_ms: dict[int, float]
+    """Task latency percentiles (50, 90, 99) over all runs, in ms."""
+    warnings: tuple[str, ...]
+    """Noise warnings on the wall times (see bench.stats.noise_warnings)."""
 
 
 def _limit(spec: StrategySpec) -> int | None:
@@ -81,7 +93,9 @@ def _paired_speedups(by_round: dict[tuple[str, int], float], label: str) -> tupl
     return paired_ratios([by_round["sequential", r] for r in rounds], [by_round[label, r] for r in rounds])
 
 
-def summarise_point(scenario: str, specs: tuple[StrategySpec, ...], point: PointResult) -> list[Summary]:
+def summarise_point(
+    scenario: str, specs: tuple[StrategySpec, ...], point: PointResult, rtt_ms: float | None = None
+) -> list[Summary]:
     """Summaries of every strategy at one task count, in the scenario's order."""
     walls: dict[str, list[float]] = {}
     by_round: dict[tuple[str, int], float] = {}
@@ -97,6 +111,9 @@ def summarise_point(scenario: str, specs: tuple[StrategySpec, ...], point: Point
         speedups = _paired_speedups(by_round, spec.label)
         known = bool(point.delays_ms)
         ideal = ideal_ms(spec.name, _limit(spec), point.delays_ms) / 1000 if known else None
+        overhead = overhead_ms(spec.name, _limit(spec), point.tasks, rtt_ms) / 1000 if rtt_ms is not None else None
+        in_order = [r.wall_ns / 1e9 for r in sorted(runs, key=lambda r: r.repeat)]
+        latencies = [ns / 1e6 for r in runs for ns in r.samples.latencies_ns()]
         ideal_seq = sum(point.delays_ms) / 1000 if known else None
         rows.append(
             Summary(
@@ -104,6 +121,7 @@ def summarise_point(scenario: str, specs: tuple[StrategySpec, ...], point: Point
                 tasks=point.tasks,
                 strategy=spec.label,
                 name=spec.name,
+                params=dict(spec.params),
                 runs=len(runs),
                 wall_median_s=wall,
                 wall_ci_s=bootstrap_ci(walls[spec.label]),
@@ -121,6 +139,10 @@ def summarise_point(scenario: str, specs: tuple[StrategySpec, ...], point: Point
                 peak_queued=max(r.peak_queued for r in runs),
                 bound_by=next((b for b in (binding_limit(r, point.tasks) for r in runs) if b), None),
                 limits=dict(runs[0].limits),
+                overhead_s=overhead,
+                residual_s=wall - ideal - overhead if ideal is not None and overhead is not None else None,
+                latency_ms={int(q): v for q, v in percentiles(latencies).items()} if latencies else {},
+                warnings=noise_warnings(in_order),
             )
         )
     return rows
@@ -129,4 +151,21 @@ def summarise_point(scenario: str, specs: tuple[StrategySpec, ...], point: Point
 def summarise(result: ScenarioResult) -> list[Summary]:
     """Summaries of every task count and strategy of one scenario."""
     specs = result.scenario.strategies
-    return [row for point in result.points for row in summarise_point(result.scenario.name, specs, point)]
+    rtt = result.calibration_rtt_ms
+    return [row for point in result.points for row in summarise_point(result.scenario.name, specs, point, rtt)]
+
+
+def summary_frame(results: ResultsFile) -> pd.DataFrame:
+    """Every summary row of every scenario as a DataFrame (interval ends and percentiles as their own columns)."""
+    records = []
+    for scenario in results.scenarios:
+        for row in summarise(scenario):
+            record = {k: v for k, v in asdict(row).items() if k not in ("limits", "latency_ms", "warnings", "params")}
+            record["wall_ci_low_s"], record["wall_ci_high_s"] = record.pop("wall_ci_s")
+            ci = record.pop("speedup_ci")
+            record["speedup_ci_low"], record["speedup_ci_high"] = ci if ci else (None, None)
+            for q, value in row.latency_ms.items():
+                record[f"latency_p{q}_ms"] = value
+            record["warnings"] = "; ".join(row.warnings)
+            records.append(record)
+    return pd.DataFrame(records)

@@ -11,6 +11,7 @@ import pytest
 
 from bench import __version__
 from bench.cli import main
+from bench.results import read_results
 from tests.conftest import DATA
 
 REPO = Path(__file__).resolve().parents[1]
@@ -76,14 +77,49 @@ def test_serve_refuses_non_loopback_without_flag() -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_run_prints_table_and_saves(write_scenario: Callable[[str, str], Path], tmp_path: Path) -> None:
+def test_run_prints_table_and_writes_everything(write_scenario: Callable[[str, str], Path], tmp_path: Path) -> None:
     path = write_scenario(
         "name: tiny\ntasks: 3\ntarget: {latency: {dist: fixed, ms: 5}}\nrepeats: 2\nwarmup: 0\n", "tiny"
     )
     out = tmp_path / "res" / "r.json"
-    done = run_cli("run", str(path), "-o", str(out))
+    plots = tmp_path / "plots"
+    done = run_cli("run", str(path), "-o", str(out), "--plots-dir", str(plots))
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert "tiny" in done.stdout and "sequential" in done.stdout and "gather" in done.stdout
-    assert done.stdout.rstrip().endswith(f"results: {out}")
-    assert out.exists()
+    assert done.stdout.rstrip().splitlines()[-3:] == [
+        f"results: {out}",
+        f"report:  {out.parent / 'report.md'} (and CSV tables beside the results)",
+        f"charts:  6 files in {plots}/",
+    ]
+    assert sorted(p.name for p in out.parent.iterdir()) == [
+        "latest.json",
+        "r.json",
+        "r.runs.csv",
+        "r.samples.csv",
+        "r.summary.csv",
+        "report.md",
+    ]
+    assert sorted(p.name for p in plots.iterdir()) == [
+        f"tiny-{chart}.{ext}" for chart in ("latency", "timeline", "wall") for ext in ("png", "svg")
+    ]
+
+
+def test_plot_and_report_rebuild_from_a_saved_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "copy.json"
+    source.write_bytes((DATA / "results-v1.json").read_bytes())
+    assert main(["plot", str(source), "--plots-dir", str(tmp_path / "p"), "--format", "png"]) == 0
+    assert len(list((tmp_path / "p").glob("*.png"))) == 8
+    assert main(["report", str(source)]) == 0
+    assert (tmp_path / "report.md").read_text(encoding="utf-8").startswith("## iobench report")
+    assert (tmp_path / "copy.samples.csv").exists()
+    capsys.readouterr()
+    assert main(["plot", str(source), "--format", "gif"]) == 2
+    assert capsys.readouterr().err == "iobench: error: --format takes png, svg or pdf (comma-separated), got 'gif'\n"
+
+
+def test_baseline_stores_a_complete_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "baseline.json"
+    assert main(["baseline", str(DATA / "results-v1.json"), "-o", str(target)]) == 0
+    assert capsys.readouterr().out.startswith(f"baseline: {target} (from {DATA / 'results-v1.json'}; Python 3.11.7")
+    assert target.read_text(encoding="utf-8") == read_results(DATA / "results-v1.json").model_dump_json()

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXTRAS ?= dev,uvloop
 
-.PHONY: bench bench-full test lint fmt check perf clean venv
+.PHONY: bench bench-full bench-pytest test lint fmt check perf clean venv
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "iobench needs Python 3.11 or newer (python3.11, python3.12, ...) on PATH"; exit 2; }
@@ -26,9 +26,23 @@ bench: $(STAMP)
 bench-full: $(STAMP)
 	$(BIN)/iobench run scenarios scenarios/heavy
 
+## make bench-pytest: the project's own async benchmarks under pytest-benchmark (saved in .benchmarks/)
+bench-pytest: $(STAMP)
+	$(BIN)/python -m pytest tests/benchmarks --benchmark-enable --benchmark-autosave
+
 ## make test: the test suite (a real server on loopback)
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## make check: the CI gate: run scenarios/gate and judge expectations and the committed baseline
+check: $(STAMP)
+	$(BIN)/iobench run scenarios/gate -o results/gate.json
+	@if [ -f results/baseline.json ]; then \
+		$(BIN)/iobench check results/gate.json --baseline results/baseline.json --tolerance 25%; \
+	else \
+		echo "no results/baseline.json yet (create one with: iobench baseline results/gate.json)"; \
+		$(BIN)/iobench check results/gate.json; \
+	fi
 
 ## make lint: ruff and mypy --strict
 lint: $(STAMP)

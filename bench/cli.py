@@ -4,10 +4,12 @@
                                 write the report, CSVs and charts
     iobench report [RESULTS]    print the tables of a results file (default: results/latest.json), write report.md
     iobench plot [RESULTS]      write the charts of a results file into plots/
+    iobench check [RESULTS]     gate: expectations in the scenarios, and --baseline FILE within --tolerance
     iobench baseline [RESULTS]  store a results file as results/baseline.json for `iobench check`
     iobench serve               run the local test server in the foreground
 
-Exit codes: 0 success, 2 bad input or usage, 3 the run failed, 130 interrupted (what finished is saved).
+Exit codes: 0 success, 1 a check failed, 2 bad input or usage, 3 the run failed, 130 interrupted (what finished
+is saved).
 """
 
 from __future__ import annotations
@@ -23,6 +25,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from bench import __version__
+from bench.check import (
+    environment_note,
+    exit_code,
+    format_lines,
+    format_markdown,
+    judge_baseline,
+    judge_expectations,
+    parse_tolerance,
+    run_problems,
+)
 from bench.errors import IobenchError, UsageError
 from bench.export import export_all, write_csv, write_markdown
 from bench.plots import write_charts
@@ -139,6 +151,29 @@ def cmd_plot(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """Judge a results file against its scenarios' expectations and, optionally, a baseline."""
+    path = resolve(args.results, args.results_dir)
+    results = read_results(path)
+    verdicts = judge_expectations(results)
+    note = None
+    if args.baseline is not None:
+        baseline = read_results(args.baseline)
+        verdicts += judge_baseline(results, baseline, parse_tolerance(args.tolerance))
+        note = environment_note(results, baseline)
+    if not verdicts and not run_problems(results):
+        raise UsageError(f"{path}: nothing to check: no scenario has an 'expect:' block and no --baseline was given")
+    for line in format_lines(verdicts):
+        out.print(line)
+    for line in ([note] if note else []) + run_problems(results):
+        print(line, file=sys.stderr)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(format_markdown(verdicts, note) + "\n")
+    return exit_code(verdicts, results, args.strict)
+
+
 def cmd_baseline(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Store a results file as the baseline for ``iobench check``."""
     source = resolve(args.results, args.results_dir)
@@ -199,6 +234,14 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--plots-dir", type=Path, default=Path("plots"), help="where charts go (default: plots/)")
     plot.add_argument("--format", default="png,svg", help="comma-separated: png, svg, pdf (default: png,svg)")
     plot.set_defaults(func=cmd_plot)
+
+    check = sub.add_parser("check", help="gate on expectations and a baseline (exit 1 when a check fails)")
+    check.add_argument("results", nargs="?", type=Path, help="results file (default: results/latest.json)")
+    check.add_argument("--results-dir", type=Path, default=Path("results"))
+    check.add_argument("--baseline", type=Path, help="a baseline results file (see `iobench baseline`)")
+    check.add_argument("--tolerance", default="10%", help="allowed speedup drop against the baseline (default: 10%%)")
+    check.add_argument("--strict", action="store_true", help="inconclusive checks fail too")
+    check.set_defaults(func=cmd_check)
 
     baseline = sub.add_parser("baseline", help="store a results file as results/baseline.json")
     baseline.add_argument("results", nargs="?", type=Path, help="results file (default: results/latest.json)")

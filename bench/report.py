@@ -91,8 +91,8 @@ def notes(result: ScenarioResult, rows: list[Summary]) -> list[str]:
     lines = [f"{connector}; loop: {result.scenario.loop}"]
     if result.calibration_rtt_ms is not None:
         lines.append(
-            f"zero-delay round trip: {result.calibration_rtt_ms:.3f} ms (overhead = that x requests in a row; "
-            "queueing = median - ideal - overhead)"
+            f"per-request overhead: {result.calibration_rtt_ms:.3f} ms, measured (overhead = that x requests in a "
+            "row; queueing = median - ideal - overhead)"
         )
     for row in rows:
         if row.bound_by:

@@ -106,7 +106,7 @@ class ScenarioResult(_Frozen):
     outcome: Literal["ok", "failed", "interrupted"]
     reason: str = ""
     calibration_rtt_ms: float | None = None
-    """Median zero-delay round trip on a warm connection, measured before the scenario (local server only)."""
+    """Per-request overhead in ms measured before the scenario: a 1 ms GET's time minus 1 ms (local server only)."""
     points: tuple[PointResult, ...]
 
 

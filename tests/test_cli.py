@@ -50,8 +50,10 @@ def test_missing_scenario_path(tmp_path: Path) -> None:
     assert done.stderr == f"iobench: error: {tmp_path / 'nope.yaml'}: no such file or folder\n"
 
 
-def test_report_on_stored_results(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["report", str(DATA / "results-v1.json")]) == 0
+def test_report_on_stored_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "stored.json"
+    source.write_bytes((DATA / "results-v1.json").read_bytes())
+    assert main(["report", str(source)]) == 0
     out, err = capsys.readouterr()
     assert err == ""
     assert "fixture — small stored run" in out

@@ -117,7 +117,7 @@ def cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
     progress = _QuietProgress() if args.quiet or not err.is_terminal else RichProgress(err)
     previous = signal.signal(signal.SIGTERM, _sigterm_as_sigint)
     try:
-        results = run_all(loaded, path, sys.argv, progress)
+        results = run_all(loaded, path, sys.argv, progress, allow_external=args.allow_external)
     except KeyboardInterrupt:
         print(f"iobench: interrupted; what finished is saved in {path}", file=sys.stderr)
         return 130
@@ -220,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     run.add_argument("--plots-dir", type=Path, default=Path("plots"), help="where charts go (default: plots/)")
     run.add_argument("--no-plots", action="store_true", help="skip the charts")
+    run.add_argument("--allow-external", action="store_true", help="let url targets off this machine be sent requests")
     run.set_defaults(func=cmd_run)
 
     report = sub.add_parser("report", help="print the tables of a results file and write report.md and CSVs")
@@ -263,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     out = Console(soft_wrap=True, highlight=False)
     if not out.is_terminal:
-        out = Console(soft_wrap=True, highlight=False, width=max(out.width, 120))
+        out = Console(soft_wrap=True, highlight=False, width=max(out.width, 160))
     err = Console(stderr=True)
     try:
         code: int = args.func(args, out, err)

@@ -6,6 +6,7 @@ Path("results/report.md").write_text(markdown_report(results))
 
 from __future__ import annotations
 
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -119,7 +120,12 @@ def scenario_table(result: ScenarioResult) -> Table:
     rows = summarise(result)
     measured = any(r.speedup is not None for r in rows)
     table = Table(
-        title=_title(result), caption="\n".join(notes(result, rows)), title_justify="left", caption_justify="left"
+        title=_title(result),
+        caption="\n".join(notes(result, rows)),
+        title_justify="left",
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
     )
     for name in COLUMNS:
         table.add_column(name, justify="left" if name == "strategy" else "right", no_wrap=name != "errors")

@@ -108,6 +108,8 @@ class ScenarioResult(_Frozen):
     calibration_rtt_ms: float | None = None
     """Per-request overhead in ms measured before the scenario: a 1 ms GET's time minus 1 ms (local server only)."""
     points: tuple[PointResult, ...]
+    peak_rss_mb: float | None = None
+    """Peak resident memory of the runner process when the scenario ended, in MB."""
 
 
 class Environment(_Frozen):

@@ -14,17 +14,18 @@ import asyncio
 import contextlib
 import http.client
 import resource
+import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
 
-from bench.errors import EnvironmentLimitError, ScenarioError
+from bench.errors import EnvironmentLimitError, ScenarioError, UsageError
 from bench.plan import Plan, Point, make_plan
 from bench.results import (
     PointResult,
@@ -36,8 +37,8 @@ from bench.results import (
     now_utc,
     write_results,
 )
-from bench.scenario import CallableTarget, LocalTarget, Scenario, SleepTarget, Target
-from bench.server import LocalServer
+from bench.scenario import CallableTarget, LocalTarget, Scenario, SleepTarget, Target, UrlTarget
+from bench.server import LocalServer, is_loopback
 from bench.stats import median
 from bench.strategies import AsyncStrategy, Strategy, SyncTaskFn, TaskFailed, TaskFn, Threads
 from bench.targets import (
@@ -228,17 +229,18 @@ class Work:
 def task_urls(
     base_url: str, target: LocalTarget, delays_ms: tuple[float, ...], error_tasks: tuple[int, ...] = ()
 ) -> tuple[str, ...]:
-    """The URL of each task: its delay in the path, body size and status as query parameters when not default."""
-    query = []
-    if target.bytes:
-        query.append(f"bytes={target.bytes}")
-    plain = "?" + "&".join(query) if query else ""
-    status = target.status
-    failing = "?" + "&".join([*query, "status=500"])
-    if status != 200:
-        plain = "?" + "&".join([*query, f"status={status}"])
+    """The URL of each task: its delay in the path; body size, status and fault as query parameters if set."""
+    query = [f"bytes={target.bytes}"] if target.bytes else []
+    plain = [*query, f"status={target.status}"] if target.status != 200 else query
+    failing = [*query, "status=500" if target.error_kind == "status" else f"fault={target.error_kind}"]
     fail = set(error_tasks)
-    return tuple(f"{base_url}/delay/{d:.3f}ms{failing if i in fail else plain}" for i, d in enumerate(delays_ms))
+
+    def suffix(params: list[str]) -> str:
+        return "?" + "&".join(params) if params else ""
+
+    return tuple(
+        f"{base_url}/delay/{d:.3f}ms{suffix(failing if i in fail else plain)}" for i, d in enumerate(delays_ms)
+    )
 
 
 async def _warm_pool(session: aiohttp.ClientSession, url: str, connections: int) -> None:
@@ -305,7 +307,7 @@ async def _run_async(
     strategy: AsyncStrategy, work: Work, recorder: _Recorder, limits: dict[str, int | None]
 ) -> tuple[int, str, str]:
     n = work.tasks
-    if isinstance(work.target, LocalTarget):
+    if isinstance(work.target, LocalTarget | UrlTarget):
         limit = strategy.connector_limit(limits["connector_limit"])
         limits["connector_limit"] = limit
         connector = aiohttp.TCPConnector(limit=limit or 0, limit_per_host=0)
@@ -313,7 +315,8 @@ async def _run_async(
         traces = [_queue_trace(recorder.gauge)] if limit else None
         async with aiohttp.ClientSession(connector=connector, timeout=timeout, trace_configs=traces) as session:
             planned = strategy.planned_concurrency(n)
-            await _warm_pool(session, work.warm_url, min(planned, limit) if limit else planned)
+            if work.warm_url:
+                await _warm_pool(session, work.warm_url, min(planned, limit) if limit else planned)
             result = await _timed_async(strategy, recorder, http_op(session, work.urls), n)
             await _drain(work.timeout_s + 1.0)
         return result
@@ -341,14 +344,14 @@ async def _run_threads(
 ) -> tuple[int, str, str]:
     limits["connector_limit"] = None
     http: HttpSyncOp | None = None
-    if isinstance(work.target, LocalTarget):
+    if isinstance(work.target, LocalTarget | UrlTarget):
         http = HttpSyncOp(work.urls, work.timeout_s)
         op: SyncOp = http
         warm_path = urlsplit(work.warm_url).path
 
         def warm() -> None:
-            assert http is not None
-            http.get(warm_path)
+            if http is not None and work.warm_url:
+                http.get(warm_path)
     else:
         op = (
             sleep_sync_op(work.delays_ms)
@@ -396,7 +399,7 @@ async def execute(strategy: Strategy, work: Work, scenario: Scenario, *, repeat:
     """One timed run of ``strategy`` over ``work``, in the running loop."""
     asyncio.get_running_loop().set_exception_handler(_quiet_task_failures)
     n = work.tasks
-    fail_on_status = work.target.fail_on_status if isinstance(work.target, LocalTarget) else False
+    fail_on_status = work.target.fail_on_status if isinstance(work.target, LocalTarget | UrlTarget) else False
     recorder = _Recorder(n, fail_on_status)
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     limits: dict[str, int | None] = {
@@ -457,7 +460,7 @@ def raise_fd_limit() -> tuple[int, int]:
 
 def planned_descriptors(scenario: Scenario) -> int:
     """The most sockets any run of the scenario will hold open at once (0 for targets without sockets)."""
-    if not isinstance(scenario.target, LocalTarget):
+    if not isinstance(scenario.target, LocalTarget | UrlTarget):
         return 0
     peak = 0
     for n in scenario.tasks:
@@ -488,12 +491,44 @@ def _check_callables(path: Path, scenario: Scenario) -> None:
             raise ScenarioError(f"{path}: target.sync_callable: {target.sync_callable} must be a plain def, not async")
 
 
-def preflight(loaded: list[tuple[Path, Scenario]]) -> None:
-    """Refuse, before any request, what this machine cannot run: a missing loop, too few descriptors."""
+def ephemeral_ports() -> int | None:
+    """How many local ports the kernel hands out for outgoing connections (Linux), or None if unknown."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text(encoding="utf-8").split()
+    except (OSError, ValueError):
+        return None
+    return int(high) - int(low) + 1
+
+
+def _check_external(path: Path, scenario: Scenario, allow_external: bool) -> None:
+    target = scenario.target
+    if not isinstance(target, UrlTarget) or is_loopback(target.host):
+        return
+    if not target.allow_external:
+        raise UsageError(
+            f"{path}: target.url: {target.host} is not on this machine; to send it {max(scenario.tasks)} requests "
+            "per run, set allow_external: true in the target and pass --allow-external"
+        )
+    if not allow_external:
+        raise UsageError(
+            f"{path}: target.url: {target.host} is not on this machine; pass --allow-external to send it requests"
+        )
+
+
+def preflight(loaded: list[tuple[Path, Scenario]], allow_external: bool = False) -> None:
+    """Refuse, before any request, what this machine cannot run: a missing loop, too few descriptors or ports,
+    a user function that is not there, load on another host nobody allowed."""
     soft, hard = raise_fd_limit()
+    ports = ephemeral_ports()
     for path, scenario in loaded:
         loop_factory(scenario.loop)
         _check_callables(path, scenario)
+        _check_external(path, scenario, allow_external)
+        if ports is not None and planned_descriptors(scenario) > ports:
+            raise EnvironmentLimitError(
+                f"{path}: scenario {scenario.name!r} may hold {planned_descriptors(scenario)} connections open at "
+                f"once, but only {ports} local ports exist (net.ipv4.ip_local_port_range); set connector_limit"
+            )
         need = planned_descriptors(scenario) + FD_HEADROOM
         if need > soft:
             raise EnvironmentLimitError(
@@ -508,8 +543,12 @@ def prepare_work(scenario: Scenario, point: Point, base_url: str) -> Work:
     target = scenario.target
     urls: tuple[str, ...] = ()
     function = sync_function = None
+    warm_url = f"{base_url}/health"
     if isinstance(target, LocalTarget):
         urls = task_urls(base_url, target, point.delays_ms, point.error_tasks)
+    elif isinstance(target, UrlTarget):
+        urls = (target.url,) * point.tasks
+        warm_url = target.url if is_loopback(target.host) else ""  # no extra load on another host
     elif isinstance(target, CallableTarget):
         function = import_callable(target.callable, "target.callable")
         if target.sync_callable:
@@ -519,12 +558,16 @@ def prepare_work(scenario: Scenario, point: Point, base_url: str) -> Work:
         target=target,
         urls=urls,
         delays_ms=point.delays_ms,
-        warm_url=f"{base_url}/health",
+        warm_url=warm_url,
         timeout_s=scenario.timeout_s,
         function=function,
         sync_function=sync_function,
         backlog=scenario.server.backlog if isinstance(target, LocalTarget) else None,
     )
+
+
+class ServerDied(Exception):
+    """The local server process exited during a scenario."""
 
 
 def run_point(
@@ -534,8 +577,12 @@ def run_point(
     base_url: str,
     progress: ProgressSink,
     keep: Callable[[RunResult], None],
+    server_gone: Callable[[], str | None] = lambda: None,
 ) -> None:
-    """Every round of one task count; recorded runs go to ``keep`` as they finish."""
+    """Every round of one task count; recorded runs go to ``keep`` as they finish.
+
+    ``server_gone`` is asked after each run; a reason from it stops the point with ServerDied.
+    """
     scenario = plan.scenario
     specs = {s.label: s for s in scenario.strategies}
     work = prepare_work(scenario, point, base_url)
@@ -545,15 +592,16 @@ def run_point(
                 specs[label].build(), work, scenario, repeat=rnd.repeat, position=position
             )
             result = runner.run(coro)
+            gone = server_gone()
+            if gone:
+                raise ServerDied(gone)
             if not rnd.warmup:
                 keep(result.model_copy(update={"strategy": label}))
             progress.run_done(label, point.tasks)
 
 
 CALIBRATION_REQUESTS = 30
-"""Zero-delay round trips timed at the start of each local-server scenario."""
-
-
+"""Requests timed at the start of each local-server scenario."""
 CALIBRATION_DELAY_MS = 1.0
 """Delay of the calibration requests: small, but non-zero so the server's timer lateness is part of it."""
 
@@ -576,53 +624,79 @@ async def calibrate(base_url: str, requests: int = CALIBRATION_REQUESTS) -> floa
     return round(max(median(times) - CALIBRATION_DELAY_MS, 0.0), 4)
 
 
-def run_scenario(path: Path, scenario: Scenario, base_url: str, progress: ProgressSink) -> ScenarioResult:
-    """Run one scenario; on Ctrl-C the partial result travels on the KeyboardInterrupt as ``.partial``."""
+def run_scenario(
+    path: Path,
+    scenario: Scenario,
+    base_url: str,
+    progress: ProgressSink,
+    server_gone: Callable[[], str | None] = lambda: None,
+) -> ScenarioResult:
+    """Run one scenario; a dying server ends it as 'failed' with the reason.
+
+    On Ctrl-C the partial result travels on the KeyboardInterrupt as ``.partial``.
+    """
     plan = make_plan(scenario)
     progress.scenario_started(scenario.name, plan.total_runs)
     points: list[PointResult] = []
     current: list[RunResult] = []
     rtt_ms: float | None = None
+
+    def result(outcome: Literal["ok", "failed", "interrupted"], reason: str = "") -> ScenarioResult:
+        if current:  # the runs that finished of a task count cut short
+            cut = plan.points[len(points)]
+            points.append(
+                PointResult(tasks=cut.tasks, delays_ms=cut.delays_ms, error_tasks=cut.error_tasks, runs=tuple(current))
+            )
+        return ScenarioResult(
+            file=str(path),
+            scenario=scenario,
+            outcome=outcome,
+            reason=reason,
+            calibration_rtt_ms=rtt_ms,
+            points=tuple(points),
+            peak_rss_mb=peak_rss_mb(),
+        )
+
     try:
         with asyncio.Runner(loop_factory=loop_factory(scenario.loop)) as runner:
             if isinstance(scenario.target, LocalTarget):
                 rtt_ms = runner.run(calibrate(base_url))
             for point in plan.points:
                 current = []
-                run_point(runner, plan, point, base_url, progress, current.append)
+                run_point(runner, plan, point, base_url, progress, current.append, server_gone)
                 points.append(
                     PointResult(
                         tasks=point.tasks, delays_ms=point.delays_ms, error_tasks=point.error_tasks, runs=tuple(current)
                     )
                 )
                 current = []
+    except ServerDied as exc:
+        return result("failed", str(exc))
+    except aiohttp.ClientError as exc:  # calibration could not reach the server
+        return result("failed", server_gone() or f"the local server did not answer: {exc!r}")
     except KeyboardInterrupt as exc:
-        if current:
-            cut = plan.points[len(points)]
-            points.append(
-                PointResult(tasks=cut.tasks, delays_ms=cut.delays_ms, error_tasks=cut.error_tasks, runs=tuple(current))
-            )
-        exc.partial = ScenarioResult(  # type: ignore[attr-defined]
-            file=str(path),
-            scenario=scenario,
-            outcome="interrupted",
-            reason="interrupted",
-            calibration_rtt_ms=rtt_ms,
-            points=tuple(points),
-        )
+        exc.partial = result("interrupted", "interrupted")  # type: ignore[attr-defined]
         raise
     finally:
         progress.scenario_done(scenario.name)
-    return ScenarioResult(
-        file=str(path), scenario=scenario, outcome="ok", calibration_rtt_ms=rtt_ms, points=tuple(points)
-    )
+    return result("ok")
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
 def run_all(
-    loaded: list[tuple[Path, Scenario]], results_path: Path, argv: list[str], progress: ProgressSink
+    loaded: list[tuple[Path, Scenario]],
+    results_path: Path,
+    argv: list[str],
+    progress: ProgressSink,
+    allow_external: bool = False,
 ) -> ResultsFile:
     """Run every scenario against a fresh local server, writing ``results_path`` after each one."""
-    preflight(loaded)
+    preflight(loaded, allow_external)
     environment = capture_environment(argv)
     created = now_utc()
     done: list[ScenarioResult] = []
@@ -638,7 +712,7 @@ def run_all(
             if isinstance(scenario.target, LocalTarget):
                 server = _server_for(scenario, server)
             base_url = server.url if server is not None else ""
-            done.append(run_scenario(path, scenario, base_url, progress))
+            done.append(run_scenario(path, scenario, base_url, progress, _death_watch(server)))
             save(complete=False)
         return save(complete=True)
     except KeyboardInterrupt as exc:
@@ -650,6 +724,17 @@ def run_all(
     finally:
         if server is not None:
             server.stop()
+
+
+def _death_watch(server: LocalServer | None) -> Callable[[], str | None]:
+    """A check that names the server's exit, if it exited."""
+
+    def gone() -> str | None:
+        if server is None or server.alive():
+            return None
+        return f"the local server exited during the run ({server.exit_status()}); it is restarted for what follows"
+
+    return gone
 
 
 def _server_for(scenario: Scenario, current: LocalServer | None) -> LocalServer:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -123,7 +124,9 @@ class LocalTarget(_Record):
     status: Annotated[int, Strict(), Field(ge=200, le=599)] = 200
     """HTTP status the server answers with."""
     error_rate: Annotated[float, Strict(), Field(ge=0, le=1, allow_inf_nan=False)] = 0.0
-    """Fraction of tasks (chosen per task index from the seed) that the server answers with a 500."""
+    """Fraction of tasks (chosen per task index from the seed) that fail on the server's side."""
+    error_kind: Literal["status", "reset", "hang"] = "status"
+    """How those tasks fail: a 500 answer, a dropped connection, or no answer at all (the timeout decides)."""
     fail_on_status: Annotated[bool, Strict()] = True
     """Count a status of 400 or above as a failed task (as ``raise_for_status`` would)."""
 
@@ -150,6 +153,30 @@ class CallableTarget(_Record):
         if value is not None and not _CALLABLE.match(value):
             raise ValueError(f"expected 'package.module:function', got {value!r}")
         return value
+
+
+class UrlTarget(_Record):
+    """Any HTTP(S) URL, fetched once per task. Not on loopback? Then it needs ``allow_external: true`` here
+    *and* ``--allow-external`` on the command line: iobench never points load at a host by accident."""
+
+    kind: Literal["url"]
+    url: Annotated[str, Strict()]
+    allow_external: Annotated[bool, Strict()] = False
+    fail_on_status: Annotated[bool, Strict()] = True
+    """Count a status of 400 or above as a failed task."""
+
+    @field_validator("url", mode="after")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"expected an http:// or https:// URL with a host, got {value!r}")
+        return value
+
+    @property
+    def host(self) -> str:
+        """The URL's host name."""
+        return urlsplit(self.url).hostname or ""
 
 
 def _target_kind(value: Any) -> str | None:
@@ -286,8 +313,8 @@ class Scenario(_Record):
 
     @property
     def latency(self) -> Latency | None:
-        """The delay distribution, or None for a callable target (no known delays)."""
-        return None if isinstance(self.target, CallableTarget) else self.target.latency
+        """The delay distribution, or None for targets whose delays are not ours (callable, url)."""
+        return self.target.latency if isinstance(self.target, LocalTarget | SleepTarget) else None
 
     @field_validator("name", mode="after")
     @classmethod
@@ -400,7 +427,10 @@ def _describe(err: Mapping[str, Any], lines: Mapping[Path_, int]) -> str:
     elif err["type"] == "union_tag_not_found" and ctx.get("discriminator") == "'dist'":
         message = "missing key 'dist' (one of 'fixed', 'uniform', 'normal', 'lognormal', 'exponential')"
     elif err["type"] == "union_tag_not_found":
-        message = "expected a mapping: {latency: ...} (local server), {kind: sleep, latency: ...} or {callable: mod:fn}"
+        message = (
+            "expected a mapping: {latency: ...} (local server), {kind: sleep, latency: ...}, {callable: mod:fn} "
+            "or {kind: url, url: ...}"
+        )
     elif err["type"] == "missing":
         message = f"missing required key {loc[-1]!r}"
         loc = loc[:-1]

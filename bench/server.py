@@ -5,7 +5,8 @@
 
 Endpoints (in the style of go-httpbin):
     /delay/{duration}   sleep (asyncio) for 37.5ms | 0.2s | 250us | 1 (seconds); ?bytes=N&status=CODE;
-                        answers with a ``Server-Timing: delay;dur=<ms>`` header
+                        answers with a ``Server-Timing: delay;dur=<ms>`` header; ?fault=reset drops the
+                        connection after the delay, ?fault=hang never answers
     /bytes/{n}          n bytes of body
     /status/{code}      an empty answer with that status (200-599)
     /health             "ok"
@@ -37,6 +38,8 @@ MAX_DELAY_S = 60.0
 """Longest delay the server accepts."""
 MAX_BYTES = 100 * 1024 * 1024
 """Largest body the server sends."""
+FAULTS = frozenset({"", "reset", "hang"})
+"""``/delay?fault=``: reset drops the connection after the delay, hang never answers."""
 _BLOCK = bytes(range(256)) * 256  # 64 KiB of a recognisable pattern
 _UNITS = {"us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "": 1.0}
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)(us|µs|ms|s)?$")
@@ -84,8 +87,17 @@ async def _delay(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest(text=str(exc)) from None
     nbytes = _int_param(request.query.get("bytes", "0"), "bytes", 0, MAX_BYTES)
     status = _int_param(request.query.get("status", "200"), "status", 200, 599)
+    fault = request.query.get("fault", "")
+    if fault not in FAULTS:
+        raise web.HTTPBadRequest(text=f"fault must be one of {', '.join(sorted(FAULTS))}, got {fault!r}")
     if seconds > 0:
         await asyncio.sleep(seconds)
+    if fault == "reset":  # drop the connection without an answer
+        if request.transport is not None:
+            request.transport.abort()
+        raise asyncio.CancelledError
+    if fault == "hang":  # never answer; the client's timeout decides
+        await asyncio.sleep(MAX_DELAY_S)
     return await _body(request, nbytes, status, {"Server-Timing": f"delay;dur={seconds * 1000:.3f}"})
 
 
@@ -225,6 +237,17 @@ class LocalServer:
     def alive(self) -> bool:
         """True while every server process runs."""
         return bool(self._procs) and all(p.poll() is None for p in self._procs)
+
+    def exit_status(self) -> str:
+        """How the server processes ended, e.g. 'pid 4242 killed by SIGKILL'."""
+        parts = []
+        for proc in self._procs:
+            code = proc.poll()
+            if code is None:
+                continue
+            how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+            parts.append(f"pid {proc.pid} {how}")
+        return ", ".join(parts) or "running"
 
     def _spawn_one(self, port: int) -> int:
         reuse = self.workers > 1

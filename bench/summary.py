@@ -42,7 +42,7 @@ class Summary:
     ideal_s: float | None
     """Ideal wall time from the exact delays (see bench.model); None when the delays are unknown."""
     efficiency: float | None
-    """ideal_s / wall_median_s."""
+    """ideal_s / wall_median_s; None when delays are unknown or a run stopped before running every task."""
     ideal_sequential_s: float | None
     """Sum of the delays: what a sequential run would ideally take (shown when none was measured)."""
     speedup_vs_ideal_sequential: float | None
@@ -112,6 +112,7 @@ def summarise_point(
         known = bool(point.delays_ms)
         ideal = ideal_ms(spec.name, _limit(spec), point.delays_ms) / 1000 if known else None
         overhead = overhead_ms(spec.name, _limit(spec), point.tasks, rtt_ms) / 1000 if rtt_ms is not None else None
+        complete = all(r.cancelled == 0 for r in runs)  # stopped early: ideal/efficiency would mislead
         in_order = [r.wall_ns / 1e9 for r in sorted(runs, key=lambda r: r.repeat)]
         latencies = [ns / 1e6 for r in runs for ns in r.samples.latencies_ns()]
         ideal_seq = sum(point.delays_ms) / 1000 if known else None
@@ -130,7 +131,7 @@ def summarise_point(
                 speedup=median(speedups) if speedups else None,
                 speedup_ci=bootstrap_ci(speedups) if speedups else None,
                 ideal_s=ideal,
-                efficiency=ideal / wall if ideal is not None else None,
+                efficiency=ideal / wall if ideal is not None and complete else None,
                 ideal_sequential_s=ideal_seq,
                 speedup_vs_ideal_sequential=ideal_seq / wall if ideal_seq is not None else None,
                 failed_tasks=sum(r.failed for r in runs),
@@ -140,7 +141,7 @@ def summarise_point(
                 bound_by=next((b for b in (binding_limit(r, point.tasks) for r in runs) if b), None),
                 limits=dict(runs[0].limits),
                 overhead_s=overhead,
-                residual_s=wall - ideal - overhead if ideal is not None and overhead is not None else None,
+                residual_s=wall - ideal - overhead if ideal is not None and overhead is not None and complete else None,
                 latency_ms={int(q): v for q, v in percentiles(latencies).items()} if latencies else {},
                 warnings=noise_warnings(in_order),
             )

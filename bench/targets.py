@@ -72,7 +72,8 @@ class HttpSyncOp:
     def __init__(self, urls: tuple[str, ...], timeout_s: float) -> None:
         parts = [urlsplit(u) for u in urls] or [urlsplit("http://127.0.0.1")]
         self.host = parts[0].hostname or "127.0.0.1"
-        self.port = parts[0].port or 80
+        self.https = parts[0].scheme == "https"
+        self.port = parts[0].port or (443 if self.https else 80)
         self.paths = tuple(f"{p.path}?{p.query}" if p.query else p.path for p in parts)
         self.timeout_s = timeout_s
         self._local = threading.local()
@@ -82,7 +83,8 @@ class HttpSyncOp:
     def _connection(self) -> http.client.HTTPConnection:
         conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout_s)
+            kind = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
+            conn = kind(self.host, self.port, timeout=self.timeout_s)
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)

@@ -1,0 +1,1 @@
+"""iobench's own async benchmarks: plain tests under `make test`, timed with `--benchmark-enable`."""

@@ -44,6 +44,10 @@ check: $(STAMP)
 		$(BIN)/iobench check results/gate.json; \
 	fi
 
+## make perf: iobench's own cost against hand-written aiohttp code (PERF_ARGS=--full for 5 complete runs)
+perf: $(STAMP)
+	$(BIN)/python -m bench.perf $(PERF_ARGS)
+
 ## make lint: ruff and mypy --strict
 lint: $(STAMP)
 	$(BIN)/ruff check bench tests

@@ -1,0 +1,1 @@
+"""``make perf``: iobench measuring itself against hand-written aiohttp code and the tools people use instead."""

@@ -1,0 +1,5 @@
+"""``python -m bench.perf [--full]``: run the suite and print the table."""
+
+from bench.perf.suite import main
+
+raise SystemExit(main())

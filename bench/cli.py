@@ -205,6 +205,11 @@ def cmd_serve(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
+def _results_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("results", nargs="?", type=Path, help="results file (default: results/latest.json)")
+    parser.add_argument("--results-dir", type=Path, default=Path("results"), help="default: results/")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -224,29 +229,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     report = sub.add_parser("report", help="print the tables of a results file and write report.md and CSVs")
-    report.add_argument("results", nargs="?", type=Path, help="results file (default: results/latest.json)")
-    report.add_argument("--results-dir", type=Path, default=Path("results"))
+    _results_arguments(report)
     report.add_argument("--markdown", type=Path, help="Markdown report path (default: report.md beside the results)")
     report.set_defaults(func=cmd_report)
 
     plot = sub.add_parser("plot", help="write the charts of a results file")
-    plot.add_argument("results", nargs="?", type=Path, help="results file (default: results/latest.json)")
-    plot.add_argument("--results-dir", type=Path, default=Path("results"))
+    _results_arguments(plot)
     plot.add_argument("--plots-dir", type=Path, default=Path("plots"), help="where charts go (default: plots/)")
     plot.add_argument("--format", default="png,svg", help="comma-separated: png, svg, pdf (default: png,svg)")
     plot.set_defaults(func=cmd_plot)
 
     check = sub.add_parser("check", help="gate on expectations and a baseline (exit 1 when a check fails)")
-    check.add_argument("results", nargs="?", type=Path, help="results file (default: results/latest.json)")
-    check.add_argument("--results-dir", type=Path, default=Path("results"))
+    _results_arguments(check)
     check.add_argument("--baseline", type=Path, help="a baseline results file (see `iobench baseline`)")
     check.add_argument("--tolerance", default="10%", help="allowed speedup drop against the baseline (default: 10%%)")
     check.add_argument("--strict", action="store_true", help="inconclusive checks fail too")
     check.set_defaults(func=cmd_check)
 
     baseline = sub.add_parser("baseline", help="store a results file as results/baseline.json")
-    baseline.add_argument("results", nargs="?", type=Path, help="results file (default: results/latest.json)")
-    baseline.add_argument("--results-dir", type=Path, default=Path("results"))
+    _results_arguments(baseline)
     baseline.add_argument("-o", "--output", type=Path, help="baseline path (default: results/baseline.json)")
     baseline.set_defaults(func=cmd_baseline)
 

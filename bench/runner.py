@@ -121,18 +121,22 @@ class _Recorder:
         self.fail_on_status = fail_on_status
         self.t0 = 0
 
+    def _settle(self, i: int, outcome: tuple[int, int]) -> None:
+        """Record task i's answer; a status of 400 or more fails it when the target says so."""
+        self.status[i], self.nbytes[i] = outcome
+        if self.fail_on_status and outcome[0] >= 400:
+            self.error[i] = "http_status"
+            raise TaskFailed(f"task {i}: HTTP {outcome[0]}")
+        self.error[i] = ""
+
+    def _failed(self, i: int, exc: Exception) -> TaskFailed:
+        """Record why task i failed and return the TaskFailed to raise in its place."""
+        self.error[i] = _error_kind(exc)
+        return TaskFailed(f"task {i}: {self.error[i]}: {exc!r}")
+
     def task_fn(self, op: AsyncOp) -> TaskFn:
         """``task(i)``: run op(i), record it, raise TaskFailed on an error (or a status >= 400 if that fails)."""
-        start, end, status, nbytes, error, gauge = (
-            self.start,
-            self.end,
-            self.status,
-            self.nbytes,
-            self.error,
-            self.gauge,
-        )
-        clock = time.perf_counter_ns
-        fail_on_status = self.fail_on_status
+        start, end, error, gauge, clock = self.start, self.end, self.error, self.gauge, time.perf_counter_ns
 
         async def task(i: int) -> None:
             start[i] = clock() - self.t0
@@ -140,19 +144,14 @@ class _Recorder:
             if gauge.inflight > gauge.peak:
                 gauge.peak = gauge.inflight
             try:
-                status[i], nbytes[i] = await op(i)
-                if fail_on_status and status[i] >= 400:
-                    error[i] = "http_status"
-                    raise TaskFailed(f"task {i}: HTTP {status[i]}")
-                error[i] = ""
+                self._settle(i, await op(i))
             except asyncio.CancelledError:
                 error[i] = "cancelled"
                 raise
             except TaskFailed:
                 raise
             except Exception as exc:
-                error[i] = _error_kind(exc)
-                raise TaskFailed(f"task {i}: {error[i]}: {exc!r}") from exc
+                raise self._failed(i, exc) from exc
             finally:
                 end[i] = clock() - self.t0
                 gauge.inflight -= 1
@@ -161,17 +160,8 @@ class _Recorder:
 
     def sync_task_fn(self, op: SyncOp) -> SyncTaskFn:
         """The blocking twin of ``task_fn``, safe to call from many threads."""
-        start, end, status, nbytes, error, gauge = (
-            self.start,
-            self.end,
-            self.status,
-            self.nbytes,
-            self.error,
-            self.gauge,
-        )
-        clock = time.perf_counter_ns
+        start, end, gauge, clock = self.start, self.end, self.gauge, time.perf_counter_ns
         lock = threading.Lock()
-        fail_on_status = self.fail_on_status
 
         def task(i: int) -> None:
             start[i] = clock() - self.t0
@@ -179,16 +169,11 @@ class _Recorder:
                 gauge.inflight += 1
                 gauge.peak = max(gauge.peak, gauge.inflight)
             try:
-                status[i], nbytes[i] = op(i)
-                if fail_on_status and status[i] >= 400:
-                    error[i] = "http_status"
-                    raise TaskFailed(f"task {i}: HTTP {status[i]}")
-                error[i] = ""
+                self._settle(i, op(i))
             except TaskFailed:
                 raise
             except Exception as exc:
-                error[i] = _error_kind(exc)
-                raise TaskFailed(f"task {i}: {error[i]}: {exc!r}") from exc
+                raise self._failed(i, exc) from exc
             finally:
                 end[i] = clock() - self.t0
                 with lock:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import http.client
 import resource
 import sys
@@ -280,6 +281,7 @@ def _queue_trace(gauge: _Gauge) -> aiohttp.TraceConfig:
 async def _timed_async(strategy: AsyncStrategy, recorder: _Recorder, op: AsyncOp, n: int) -> tuple[int, str, str]:
     task = recorder.task_fn(op)
     outcome, reason = "ok", ""
+    gc.collect()  # the previous run's garbage is not this run's cost
     recorder.t0 = time.perf_counter_ns()
     try:
         await strategy.run(n, task)
@@ -352,6 +354,7 @@ async def _run_threads(
     try:
         await asyncio.to_thread(strategy.open, work.tasks, warm)
         outcome, reason = "ok", ""
+        gc.collect()  # the previous run's garbage is not this run's cost
         recorder.t0 = time.perf_counter_ns()
         try:
             await asyncio.to_thread(strategy.run, work.tasks, task)

@@ -36,8 +36,6 @@ from bench.check import (
     run_problems,
 )
 from bench.errors import IobenchError, UsageError
-from bench.export import export_all, write_csv, write_markdown
-from bench.plots import write_charts
 from bench.report import scenario_table
 from bench.results import ResultsFile, read_results, resolve, utc_stamp, write_atomic
 from bench.runner import run_all
@@ -101,6 +99,8 @@ def _print_tables(console: Console, results: ResultsFile) -> None:
 
 
 def _export(results: ResultsFile, path: Path, plots_dir: Path | None, out: Console) -> None:
+    from bench.export import export_all  # pandas and matplotlib load only now, after the measuring
+
     written = export_all(results, path, plots_dir)
     report = next(p for p in written if p.name == "report.md")
     charts = [p for p in written if p.suffix in (".png", ".svg")]
@@ -133,6 +133,8 @@ def cmd_report(args: argparse.Namespace, out: Console, err: Console) -> int:
     path = resolve(args.results, args.results_dir)
     results = read_results(path)
     _print_tables(out, results)
+    from bench.export import write_csv, write_markdown
+
     written = [write_markdown(results, args.markdown or path.parent / "report.md"), *write_csv(results, path)]
     out.print("wrote: " + ", ".join(str(p) for p in written))
     return 0
@@ -145,6 +147,8 @@ def cmd_plot(args: argparse.Namespace, out: Console, err: Console) -> int:
     unknown = set(formats) - {"png", "svg", "pdf"}
     if unknown or not formats:
         raise UsageError(f"--format takes png, svg or pdf (comma-separated), got {args.format!r}")
+    from bench.plots import write_charts
+
     written = write_charts(results, args.plots_dir, formats)
     for path in written:
         out.print(str(path))

@@ -18,14 +18,16 @@ import subprocess
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bench import __version__
 from bench.errors import ResultsError
 from bench.scenario import Scenario
+
+if TYPE_CHECKING:  # pandas loads only when a DataFrame is asked for: it costs ~50 MB and a second at start-up
+    import pandas as pd
 
 SCHEMA_VERSION = 1
 """Version of the results file format this code writes and reads; history in the module docstring."""
@@ -223,7 +225,8 @@ def read_results(path: Path) -> ResultsFile:
     try:
         data: Any = json.loads(raw)
     except json.JSONDecodeError as exc:
-        what = "truncated" if exc.pos >= len(raw.rstrip()) else "not JSON"
+        cut = exc.pos >= len(raw.rstrip()) or exc.msg.startswith("Unterminated string")
+        what = "truncated" if cut else "not JSON"
         raise ResultsError(f"{path}: {what} (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     if not isinstance(data, dict) or "schema_version" not in data:
         raise ResultsError(f"{path}: not an iobench results file (no schema_version)")
@@ -247,6 +250,8 @@ def now_utc() -> str:
 
 def samples_frame(results: ResultsFile) -> pd.DataFrame:
     """Every task of every recorded run, long format: one row per (scenario, tasks, strategy, repeat, task)."""
+    import pandas as pd
+
     columns: dict[str, list[Any]] = {
         k: []
         for k in (
@@ -280,6 +285,8 @@ def samples_frame(results: ResultsFile) -> pd.DataFrame:
 
 def runs_frame(results: ResultsFile) -> pd.DataFrame:
     """Every recorded run, one row each: wall time, counts, peaks."""
+    import pandas as pd
+
     rows = [
         {
             "scenario": sr.scenario.name,

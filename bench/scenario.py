@@ -189,7 +189,8 @@ def _target_kind(value: Any) -> str | None:
 Target = Annotated[
     Annotated[LocalTarget, Tag("local")]
     | Annotated[SleepTarget, Tag("sleep")]
-    | Annotated[CallableTarget, Tag("callable")],
+    | Annotated[CallableTarget, Tag("callable")]
+    | Annotated[UrlTarget, Tag("url")],
     Discriminator(_target_kind),
 ]
 
@@ -453,7 +454,13 @@ def parse_scenario(text: str, source: str = "<string>") -> Scenario:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1:1"
-        raise ScenarioError(f"{source}:{where}: not valid YAML: {exc.problem or exc.context}") from None
+        opened = exc.context_mark
+        context = (
+            f" ({exc.context} at {opened.line + 1}:{opened.column + 1})"
+            if exc.context and opened is not None and opened is not mark
+            else ""
+        )
+        raise ScenarioError(f"{source}:{where}: not valid YAML: {exc.problem or exc.context}{context}") from None
     except (yaml.YAMLError, RecursionError, ValueError, OverflowError) as exc:
         raise ScenarioError(f"{source}: not valid YAML: {exc}") from None
     lines: dict[Path_, int] = {}

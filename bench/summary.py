@@ -7,13 +7,15 @@ rows[0].speedup        # median sequential wall time / median wall time of this 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from bench.model import LIMITED, ideal_ms, overhead_ms
 from bench.results import PointResult, ResultsFile, RunResult, ScenarioResult
 from bench.stats import bootstrap_ci, median, noise_warnings, paired_ratios, percentiles
 from bench.strategies import StrategySpec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,8 @@ def summarise(result: ScenarioResult) -> list[Summary]:
 
 def summary_frame(results: ResultsFile) -> pd.DataFrame:
     """Every summary row of every scenario as a DataFrame (interval ends and percentiles as their own columns)."""
+    import pandas as pd
+
     records = []
     for scenario in results.scenarios:
         for row in summarise(scenario):

@@ -143,7 +143,8 @@ def test_shipped_scenarios_load() -> None:
         ("- a\n- b\n", "s.yaml:1: <top>: a scenario is a mapping of keys (name, tasks, target, ...)"),
         (
             BASE + "repeats: [1, 2\n",
-            "s.yaml:6:1: not valid YAML: expected ',' or ']', but got '<stream end>'",
+            "s.yaml:6:1: not valid YAML: expected ',' or ']', but got '<stream end>' "
+            "(while parsing a flow sequence at 5:10)",
         ),
         (
             BASE + "x: !!python/object:os.system ls\n",

@@ -5,6 +5,9 @@ paths = export_all(results, Path("results/run-20261125T214519Z.json"), plots_dir
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from bench.plots import write_charts
@@ -34,11 +37,28 @@ def write_csv(results: ResultsFile, results_path: Path) -> list[Path]:
     return written
 
 
+def _charts_worker(results_json: str, out_dir: str, formats: tuple[str, ...]) -> list[str]:
+    """Write the charts of a serialised results file (runs in a worker process)."""
+    results = ResultsFile.model_validate_json(results_json)
+    return [str(p) for p in write_charts(results, Path(out_dir), formats)]
+
+
+def write_charts_parallel(results: ResultsFile, out_dir: Path, formats: tuple[str, ...], workers: int) -> list[Path]:
+    """``write_charts`` with the scenarios shared among ``workers`` processes (rendering is CPU-bound)."""
+    if workers < 2 or len(results.scenarios) < 2:
+        return write_charts(results, out_dir, formats)
+    shares = [results.scenarios[i::workers] for i in range(workers)]
+    jobs = [results.model_copy(update={"scenarios": share}).model_dump_json() for share in shares if share]
+    with ProcessPoolExecutor(max_workers=len(jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
+        done = list(pool.map(_charts_worker, jobs, [str(out_dir)] * len(jobs), [formats] * len(jobs)))
+    return sorted(Path(p) for paths in done for p in paths)
+
+
 def export_all(
     results: ResultsFile, results_path: Path, plots_dir: Path | None, formats: tuple[str, ...] = ("png", "svg")
 ) -> list[Path]:
     """Markdown report (``report.md`` beside the results), CSVs, and, unless ``plots_dir`` is None, the charts."""
     written = [write_markdown(results, results_path.parent / "report.md"), *write_csv(results, results_path)]
     if plots_dir is not None:
-        written.extend(write_charts(results, plots_dir, formats))
+        written.extend(write_charts_parallel(results, plots_dir, formats, workers=min(os.cpu_count() or 1, 4)))
     return written

@@ -278,10 +278,17 @@ def _queue_trace(gauge: _Gauge) -> aiohttp.TraceConfig:
     return trace
 
 
+def _collect_garbage() -> None:
+    """Collect the previous run's garbage before timing (it is not this run's cost), then freeze what survives,
+    so the next collection, here or inside a timed run, scans only what was made since."""
+    gc.collect()
+    gc.freeze()
+
+
 async def _timed_async(strategy: AsyncStrategy, recorder: _Recorder, op: AsyncOp, n: int) -> tuple[int, str, str]:
     task = recorder.task_fn(op)
     outcome, reason = "ok", ""
-    gc.collect()  # the previous run's garbage is not this run's cost
+    _collect_garbage()
     recorder.t0 = time.perf_counter_ns()
     try:
         await strategy.run(n, task)
@@ -354,7 +361,7 @@ async def _run_threads(
     try:
         await asyncio.to_thread(strategy.open, work.tasks, warm)
         outcome, reason = "ok", ""
-        gc.collect()  # the previous run's garbage is not this run's cost
+        _collect_garbage()
         recorder.t0 = time.perf_counter_ns()
         try:
             await asyncio.to_thread(strategy.run, work.tasks, task)
@@ -710,6 +717,7 @@ def run_all(
         save(complete=False)
         raise
     finally:
+        gc.unfreeze()
         if server is not None:
             server.stop()
 

@@ -125,3 +125,13 @@ def test_baseline_stores_a_complete_run(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["baseline", str(DATA / "results-v1.json"), "-o", str(target)]) == 0
     assert capsys.readouterr().out.startswith(f"baseline: {target} (from {DATA / 'results-v1.json'}; Python 3.11.7")
     assert target.read_text(encoding="utf-8") == read_results(DATA / "results-v1.json").model_dump_json()
+
+
+def test_charts_written_in_parallel_match_the_sequential_ones(tmp_path: Path) -> None:
+    from bench.export import write_charts_parallel
+
+    results = read_results(DATA / "results-v1.json")
+    parallel = write_charts_parallel(results, tmp_path / "a", ("png",), workers=2)
+    serial = write_charts_parallel(results, tmp_path / "b", ("png",), workers=1)
+    assert [p.name for p in parallel] == sorted(p.name for p in serial)
+    assert len(parallel) == 8

@@ -219,7 +219,7 @@ def run_suite(full: bool, progress: Callable[[str], None]) -> list[Figure]:
             figures.append(Figure("wall time, seed scenario: iobench / hand-written", "<= 1.05", f"{ratio:.3f}",
                                   ratio <= 1.05, context))  # fmt: skip
             progress("1,000 zero-delay tasks: iobench vs hand-written")
-            ratio, context = overhead_ratio(_zero_delay(1000), base_url, rounds=11)
+            ratio, context = overhead_ratio(_zero_delay(1000), base_url, rounds=15)
             figures.append(Figure("wall time, 1,000 zero-delay tasks: iobench / hand-written", "<= 1.05",
                                   f"{ratio:.3f}", ratio <= 1.05, context))  # fmt: skip
             progress("10,000 zero-delay tasks: requests per second")

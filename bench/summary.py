@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from bench.model import LIMITED, ideal_ms, overhead_ms
 from bench.results import PointResult, ResultsFile, RunResult, ScenarioResult
-from bench.stats import bootstrap_ci, median, noise_warnings, paired_ratios, percentiles
+from bench.stats import bootstrap_ci, describe, median, noise_warnings, paired_ratios, percentiles
 from bench.strategies import StrategySpec
 
 if TYPE_CHECKING:
@@ -37,6 +37,12 @@ class Summary:
     """Bootstrap 95% interval of the median wall time."""
     wall_min_s: float
     wall_max_s: float
+    wall_mean_s: float
+    wall_stdev_s: float
+    """Sample standard deviation of the wall times (0 for one run)."""
+    wall_q1_s: float
+    wall_q3_s: float
+    wall_iqr_s: float
     speedup: float | None
     """Median of the per-round speedups over sequential (paired by round); None without a sequential run."""
     speedup_ci: tuple[float, float] | None
@@ -110,6 +116,7 @@ def summarise_point(
         if not runs:
             continue
         wall = median(walls[spec.label])
+        spread = describe(walls[spec.label])
         speedups = _paired_speedups(by_round, spec.label)
         known = bool(point.delays_ms)
         ideal = ideal_ms(spec.name, _limit(spec), point.delays_ms) / 1000 if known else None
@@ -128,8 +135,13 @@ def summarise_point(
                 runs=len(runs),
                 wall_median_s=wall,
                 wall_ci_s=bootstrap_ci(walls[spec.label]),
-                wall_min_s=min(walls[spec.label]),
-                wall_max_s=max(walls[spec.label]),
+                wall_min_s=spread.min,
+                wall_max_s=spread.max,
+                wall_mean_s=spread.mean,
+                wall_stdev_s=spread.stdev,
+                wall_q1_s=spread.q1,
+                wall_q3_s=spread.q3,
+                wall_iqr_s=spread.iqr,
                 speedup=median(speedups) if speedups else None,
                 speedup_ci=bootstrap_ci(speedups) if speedups else None,
                 ideal_s=ideal,

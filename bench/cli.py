@@ -38,7 +38,7 @@ from bench.check import (
 from bench.errors import IobenchError, UsageError
 from bench.report import scenario_table
 from bench.results import ResultsFile, read_results, resolve, utc_stamp, write_atomic
-from bench.runner import run_all
+from bench.runner import NullProgress, run_all
 from bench.scenario import load_paths
 from bench.server import LocalServer, is_loopback, serve_foreground
 
@@ -76,17 +76,6 @@ class RichProgress:
         self.progress.stop()
 
 
-class _QuietProgress:
-    def scenario_started(self, name: str, total_runs: int) -> None:
-        pass
-
-    def run_done(self, label: str, tasks: int) -> None:
-        pass
-
-    def scenario_done(self, name: str) -> None:
-        pass
-
-
 def _sigterm_as_sigint(signum: int, frame: FrameType | None) -> None:
     """Treat SIGTERM like Ctrl-C, so both stop cleanly and keep what finished."""
     os.kill(os.getpid(), signal.SIGINT)
@@ -114,7 +103,7 @@ def cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Run scenarios, save results, print the tables, write the report and charts."""
     loaded = load_paths(args.paths or ["scenarios"])
     path = args.output or args.results_dir / f"run-{utc_stamp()}.json"
-    progress = _QuietProgress() if args.quiet or not err.is_terminal else RichProgress(err)
+    progress = NullProgress() if args.quiet or not err.is_terminal else RichProgress(err)
     previous = signal.signal(signal.SIGTERM, _sigterm_as_sigint)
     try:
         results = run_all(loaded, path, sys.argv, progress, allow_external=args.allow_external)

@@ -43,7 +43,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 import pytest
 
-from bench.errors import EnvironmentLimitError, IobenchError, RunError, UsageError
+from bench.errors import IobenchError, RunError, UsageError
+from bench.loops import LOOPS, loop_factory
 
 if TYPE_CHECKING:  # aiohttp and pydantic load only when a fixture needs them: this plugin is in every pytest run
     import aiohttp
@@ -54,10 +55,7 @@ if TYPE_CHECKING:  # aiohttp and pydantic load only when a fixture needs them: t
 P = ParamSpec("P")
 T = TypeVar("T")
 
-LOOPS = ("asyncio", "uvloop")
-"""Event loops a test can ask for."""
-UVLOOP_MISSING = "uvloop is not installed; install it with: pip install 'iobench[uvloop]'"
-"""The error when uvloop is asked for and cannot be imported."""
+
 DEFAULT_CONNECTOR_LIMIT = 100
 """Connector limit of a strategy's session unless the strategy sets ``connector_limit`` (aiohttp's default)."""
 
@@ -83,20 +81,6 @@ def pytest_configure(config: pytest.Config) -> None:
         loop_factory(str(config.getoption("iobench_loop")))
     except IobenchError as exc:
         raise pytest.UsageError(str(exc)) from None
-
-
-def loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """The ``asyncio.Runner`` loop factory for ``name`` (None: asyncio's own); an IobenchError naming the fix."""
-    if name == "asyncio":
-        return None
-    if name != "uvloop":
-        raise UsageError(f"unknown event loop {name!r} (valid: {', '.join(LOOPS)})")
-    try:
-        import uvloop
-    except ImportError:
-        raise EnvironmentLimitError(UVLOOP_MISSING) from None
-    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
-    return factory
 
 
 def loop_name(marker: pytest.Mark | None, option: str) -> str:
@@ -330,12 +314,10 @@ async def _open_session(limit: int | None, timeout_s: float, warm_url: str, conn
     connector = aiohttp.TCPConnector(limit=limit or 0, limit_per_host=0)
     session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=timeout_s))
 
-    async def one() -> None:  # all start before any finishes, so each opens its own connection
-        async with session.get(warm_url) as response:
-            await response.read()
+    from bench.runner import warm_pool
 
     try:
-        await asyncio.gather(*(one() for _ in range(connections)))
+        await warm_pool(session, warm_url, connections)
     except BaseException:
         await session.close()
         raise

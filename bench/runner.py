@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bench.errors import EnvironmentLimitError, ScenarioError, UsageError
+from bench.loops import loop_factory
 from bench.plan import Plan, Point, make_plan
 from bench.results import (
     PointResult,
@@ -229,7 +230,7 @@ def task_urls(
     )
 
 
-async def _warm_pool(session: aiohttp.ClientSession, url: str, connections: int) -> None:
+async def warm_pool(session: aiohttp.ClientSession, url: str, connections: int) -> None:
     """Open ``connections`` keep-alive connections by making that many concurrent requests."""
 
     async def one() -> None:
@@ -311,7 +312,7 @@ async def _run_async(
         async with aiohttp.ClientSession(connector=connector, timeout=timeout, trace_configs=traces) as session:
             planned = strategy.planned_concurrency(n)
             if work.warm_url:
-                await _warm_pool(session, work.warm_url, min(planned, limit) if limit else planned)
+                await warm_pool(session, work.warm_url, min(planned, limit) if limit else planned)
             result = await _timed_async(strategy, recorder, http_op(session, work.urls), n)
             await _drain(work.timeout_s + 1.0)
         return result
@@ -431,20 +432,6 @@ async def execute(strategy: Strategy, work: Work, scenario: Scenario, *, repeat:
     )
 
 
-def loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """The event-loop factory for ``loop:``; a clear error when uvloop is asked for and missing."""
-    if name == "asyncio":
-        return None
-    try:
-        import uvloop
-    except ImportError:
-        raise EnvironmentLimitError(
-            "loop: uvloop needs the uvloop extra; install it with: pip install 'iobench[uvloop]'"
-        ) from None
-    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
-    return factory
-
-
 def raise_fd_limit() -> tuple[int, int]:
     """Raise the descriptor soft limit to the hard limit; return (soft, hard) as they are now."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -520,12 +507,13 @@ def preflight(loaded: list[tuple[Path, Scenario]], allow_external: bool = False)
         loop_factory(scenario.loop)
         _check_callables(path, scenario)
         _check_external(path, scenario, allow_external)
-        if ports is not None and planned_descriptors(scenario) > ports:
+        planned = planned_descriptors(scenario)
+        if ports is not None and planned > ports:
             raise EnvironmentLimitError(
-                f"{path}: scenario {scenario.name!r} may hold {planned_descriptors(scenario)} connections open at "
+                f"{path}: scenario {scenario.name!r} may hold {planned} connections open at "
                 f"once, but only {ports} local ports exist (net.ipv4.ip_local_port_range); set connector_limit"
             )
-        need = planned_descriptors(scenario) + FD_HEADROOM
+        need = planned + FD_HEADROOM
         if need > soft:
             raise EnvironmentLimitError(
                 f"{path}: scenario {scenario.name!r} may hold {need - FD_HEADROOM} connections open at once, but "

@@ -33,6 +33,7 @@ from typing import IO
 from aiohttp import web
 
 from bench.errors import RunError, UsageError
+from bench.loops import fastest_available
 
 MAX_DELAY_S = 60.0
 """Longest delay the server accepts."""
@@ -185,19 +186,9 @@ def _child_main(host: str, port: int, backlog: int, reuse: bool) -> int:
         print(f"ready {sock.getsockname()[1]}", flush=True)
         await task
 
-    with asyncio.Runner(loop_factory=server_loop_factory()) as runner:
+    with asyncio.Runner(loop_factory=fastest_available()) as runner:
         runner.run(main())
     return 0
-
-
-def server_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop for the server when installed (it serves about twice the requests per core), else asyncio's."""
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
-    return factory
 
 
 class LocalServer:

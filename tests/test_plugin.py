@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from bench.errors import EnvironmentLimitError, UsageError
-from bench.pytest_plugin import UVLOOP_MISSING, AsyncBenchmark, SpeedupMeter, StrategyFactory, loop_factory, loop_name
+from bench.loops import UVLOOP_MISSING, loop_factory
+from bench.pytest_plugin import AsyncBenchmark, SpeedupMeter, StrategyFactory, loop_name
 
 pytest_plugins = ["pytester"]
 

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from bench.errors import EnvironmentLimitError, ScenarioError
+from bench.loops import loop_factory
 from bench.plan import draw_delays, draw_errors
 from bench.results import ResultsFile, RunResult
-from bench.runner import NullProgress, loop_factory, preflight, run_all
+from bench.runner import NullProgress, preflight, run_all
 from bench.scenario import Uniform, load_paths
 from bench.summary import summarise
 
@@ -218,7 +219,7 @@ def test_uvloop_missing_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setitem(sys.modules, "uvloop", None)  # makes `import uvloop` raise ImportError
     with pytest.raises(EnvironmentLimitError) as info:
         loop_factory("uvloop")
-    assert str(info.value) == "loop: uvloop needs the uvloop extra; install it with: pip install 'iobench[uvloop]'"
+    assert str(info.value) == "uvloop is not installed; install it with: pip install 'iobench[uvloop]'"
 
 
 def test_uvloop_runs_when_installed(write_scenario: Callable[[str, str], Path], tmp_path: Path) -> None:

@@ -121,7 +121,7 @@ def summarise_point(
         known = bool(point.delays_ms)
         ideal = ideal_ms(spec.name, _limit(spec), point.delays_ms) / 1000 if known else None
         overhead = overhead_ms(spec.name, _limit(spec), point.tasks, rtt_ms) / 1000 if rtt_ms is not None else None
-        complete = all(r.cancelled == 0 and r.not_started == 0 for r in runs)  # stopped early: ideal/efficiency would mislead
+        complete = all(r.cancelled == 0 and r.not_started == 0 for r in runs)  # stopped early: ideal would mislead
         in_order = [r.wall_ns / 1e9 for r in sorted(runs, key=lambda r: r.repeat)]
         latencies = [ns / 1e6 for r in runs for ns in r.samples.latencies_ns()]
         ideal_seq = sum(point.delays_ms) / 1000 if known else None

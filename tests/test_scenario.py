@@ -74,16 +74,16 @@ def test_shipped_scenarios_load() -> None:
             BASE.replace("ms: 20}", "ms: 20, mean: 3}"),
             "s.yaml:4: target.latency.mean: unknown key 'mean'; valid keys: dist, ms",
         ),
-        (BASE + "repeats: three\n", "s.yaml:5: repeats: should be a valid integer (got 'three')"),
-        (BASE + "repeats: true\n", "s.yaml:5: repeats: should be a valid integer (got True)"),
-        (BASE + "repeats: 0\n", "s.yaml:5: repeats: should be greater than or equal to 1 (got 0)"),
+        (BASE + "repeats: three\n", "s.yaml:5: repeats: expected a whole number of rounds or 'auto' (got 'three')"),
+        (BASE + "repeats: true\n", "s.yaml:5: repeats: expected a whole number of rounds or 'auto' (got True)"),
+        (BASE + "repeats: 0\n", "s.yaml:5: repeats: must be between 1 and 1000, or 'auto' (got 0)"),
         (
             BASE.replace("tasks: 10", "tasks: [1, 0]"),
-            "s.yaml:2: tasks.1: should be greater than or equal to 1 (got 0)",
+            "s.yaml:2: tasks.1: must be at least 1 (got 0)",
         ),
         (
             BASE.replace("tasks: 10", "tasks: -1"),
-            "s.yaml:2: tasks: should be greater than or equal to 1 (got -1)",
+            "s.yaml:2: tasks: must be at least 1 (got -1)",
         ),
         (BASE.replace("tasks: 10", "tasks: []"), "s.yaml:2: tasks: give at least one task count"),
         (
@@ -102,7 +102,7 @@ def test_shipped_scenarios_load() -> None:
         ),
         (
             BASE.replace("{dist: fixed, ms: 20}", "{dist: lognormal, median_ms: 20}"),
-            "s.yaml:4: target.latency: missing required key 'sigma'",
+            "s.yaml:4: target.latency: missing key 'sigma' (dist: lognormal needs it)",
         ),
         (
             BASE.replace("{dist: fixed, ms: 20}", "{dist: uniform, low_ms: 50, high_ms: 20}"),
@@ -110,11 +110,11 @@ def test_shipped_scenarios_load() -> None:
         ),
         (
             BASE.replace("ms: 20", "ms: -5"),
-            "s.yaml:4: target.latency.ms: should be greater than or equal to 0 (got -5)",
+            "s.yaml:4: target.latency.ms: must be at least 0 (got -5)",
         ),
         (
             BASE.replace("ms: 20", "ms: 90000"),
-            "s.yaml:4: target.latency.ms: should be less than or equal to 60000 (got 90000)",
+            "s.yaml:4: target.latency.ms: must be at most 60000 (got 90000)",
         ),
         (
             BASE + "strategies: [sequential, gathr]\n",
@@ -129,16 +129,16 @@ def test_shipped_scenarios_load() -> None:
         (BASE + "strategies: [gather, gather]\n", "s.yaml:5: strategies: strategy 'gather' is listed twice"),
         (BASE + "strategies: []\n", "s.yaml:5: strategies: give at least one strategy"),
         (BASE + "repeats: 3\nrepeats: 4\n", "s.yaml:6: repeats: duplicate key 'repeats'"),
-        (BASE.replace("name: t\n", ""), "s.yaml:1: <top>: missing required key 'name'"),
+        (BASE.replace("name: t\n", ""), "s.yaml:1: <top>: missing key 'name' (every scenario needs it)"),
         (
             BASE.replace("name: t", "name: 'a b'"),
             "s.yaml:1: name: name 'a b' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
         ),
-        (BASE + "timeout_s: .nan\n", "s.yaml:5: timeout_s: should be a finite number (got nan)"),
-        (BASE + "loop: trio\n", "s.yaml:5: loop: should be 'asyncio' or 'uvloop' (got 'trio')"),
+        (BASE + "timeout_s: .nan\n", "s.yaml:5: timeout_s: expected a finite number (got nan)"),
+        (BASE + "loop: trio\n", "s.yaml:5: loop: expected 'asyncio' or 'uvloop' (got 'trio')"),
         (
             BASE.replace("  latency", "  status: 99\n  latency"),
-            "s.yaml:4: target.status: should be greater than or equal to 200 (got 99)",
+            "s.yaml:4: target.status: must be at least 200 (got 99)",
         ),
         ("- a\n- b\n", "s.yaml:1: <top>: a scenario is a mapping of keys (name, tasks, target, ...)"),
         (
@@ -165,8 +165,8 @@ def test_mistakes_name_file_line_and_key(text: str, message: str) -> None:
 def test_several_mistakes_are_all_reported() -> None:
     text = BASE.replace("tasks: 10", "tasks: 0") + "repeats: -1\n"
     assert error_of(text).splitlines() == [
-        "s.yaml:2: tasks: should be greater than or equal to 1 (got 0)",
-        "s.yaml:5: repeats: should be greater than or equal to 1 (got -1)",
+        "s.yaml:2: tasks: must be at least 1 (got 0)",
+        "s.yaml:5: repeats: must be between 1 and 1000, or 'auto' (got -1)",
     ]
 
 

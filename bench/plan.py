@@ -1,10 +1,12 @@
 """Scenario -> Plan: the exact per-task delays, the failing tasks and the balanced order of strategies. Pure.
 
-    >>> plan = make_plan(scenario)
-    >>> plan.points[0].delays_ms[:3]        # the same for every strategy and every repeat
-    (181.204, 97.55, 263.018)
-    >>> plan.points[0].round(7).order       # any round, for adaptive repeats that ask one at a time
-    ('gather', 'sequential')
+>>> from pathlib import Path
+>>> from bench.scenario import load_file
+>>> plan = make_plan(load_file(Path("scenarios/seed.yaml")))
+>>> plan.points[0].delays_ms[:3]        # the same for every strategy and every repeat
+(184.262, 214.968, 102.908)
+>>> plan.points[0].round(7).order       # any round, for adaptive repeats that ask one at a time
+('sequential', 'gather')
 
 Delays are drawn once per scenario from ``random.Random(seed)``, one value per task index, rounded to the
 microsecond (the precision sent to the server), clipped to [0, MAX_DELAY_MS]. A sweep uses prefixes of the same

@@ -415,16 +415,18 @@ class Scenario(_Record):
         if self.repeats != "auto":
             for key in _ADAPTIVE_KEYS:
                 if getattr(self, key) is not None:
-                    raise _bad_key([key], f"{key} applies to repeats: auto only (repeats is {self.repeats})")
+                    raise _bad_key([key], f"applies to repeats: auto only (repeats is {self.repeats})")
             return self
         adaptive = self.adaptive
         assert adaptive is not None
         if adaptive.min_repeats > adaptive.max_repeats:
-            key, other = ("min_repeats", "max_repeats") if self.min_repeats is not None else ("max_repeats", "")
-            default = "" if other == "" or self.max_repeats is not None else ", the default"
+            if self.min_repeats is not None:
+                default = "" if self.max_repeats is not None else ", the default"
+                raise _bad_key(
+                    ["min_repeats"], f"{adaptive.min_repeats} is above max_repeats ({adaptive.max_repeats}{default})"
+                )
             raise _bad_key(
-                [key],
-                f"min_repeats ({adaptive.min_repeats}) is above max_repeats ({adaptive.max_repeats}{default})",
+                ["max_repeats"], f"{adaptive.max_repeats} is below min_repeats ({adaptive.min_repeats}, the default)"
             )
         return self
 
@@ -433,8 +435,8 @@ class Scenario(_Record):
         if self.processes > min(self.tasks):
             raise _bad_key(
                 ["processes"],
-                f"{self.processes} processes need at least {self.processes} tasks each run; "
-                f"the smallest task count is {min(self.tasks)}",
+                f"{self.processes} is more than the smallest task count ({min(self.tasks)}); "
+                "every process needs at least one task",
             )
         return self
 
@@ -699,11 +701,12 @@ def validate(paths: Iterable[str | Path]) -> list[tuple[Path, Scenario]]:
     """
     problems: list[str] = []
     loaded: list[tuple[Path, Scenario]] = []
-    try:
-        files = _expand(paths)
-    except ScenarioError as exc:
-        problems.append(str(exc))
-        files = []
+    files: list[Path] = []
+    for raw in paths:
+        try:
+            files.extend(_expand([raw]))
+        except ScenarioError as exc:
+            problems.append(str(exc))
     for path in files:
         try:
             loaded.append((path, load_file(path)))

@@ -95,6 +95,21 @@ CASES: dict[str, tuple[dict[str, str], list[str], str]] = {
         "{d}/s.yaml:5: strategies.1: unknown strategy 'semaphore' "
         "(valid: as_completed, bounded, gather, sequential, taskgroup, threads)",
     ),
+    "strategy-missing-parameter": (
+        {"s.yaml": GOOD + "strategies: [sequential, {bounded: {}}]\n"},
+        ["run", "{d}/s.yaml"],
+        "{d}/s.yaml:5: strategies.1: missing key 'limit' (bounded needs it)",
+    ),
+    "adaptive-precision-without-percent": (
+        {"s.yaml": GOOD + "repeats: auto\nprecision: 2\n"},
+        ["run", "{d}/s.yaml"],
+        "{d}/s.yaml:6: precision: expected a percentage such as '2%' (got 2)",
+    ),
+    "more-processes-than-tasks": (
+        {"s.yaml": GOOD.replace("tasks: 10", "tasks: [2, 10]") + "processes: 4\n"},
+        ["run", "{d}/s.yaml"],
+        "{d}/s.yaml:5: processes: 4 is more than the smallest task count (2); every process needs at least one task",
+    ),
     "same-name-twice": (
         {"a.yaml": GOOD, "b.yaml": GOOD},
         ["run", "{d}/a.yaml", "{d}/b.yaml"],

@@ -11,8 +11,10 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
-from bench.errors import ScenarioError
+from bench import limits, server
+from bench.errors import ScenarioError, did_you_mean, first_error
 from bench.scenario import (
     DISTRIBUTIONS,
     TARGET_KINDS,
@@ -29,6 +31,7 @@ from bench.scenario import (
     parse_scenario,
     validate,
 )
+from bench.strategies import StrategySpec
 from tests.strategies import adaptive_values
 
 BASE = """\
@@ -547,3 +550,40 @@ def test_new_keys_load_or_fail_in_iobench_words(values: dict[str, object], base:
 @given(yaml_values)
 def test_structured_yaml_never_gets_pydantic_words(value: object) -> None:
     assert_own_words(yaml.safe_dump(value))
+
+
+# --- one wording helper, one definition of each limit ----------------------------------------------------------------
+
+
+def test_did_you_mean_suggests_the_closest_name_or_nothing() -> None:
+    assert did_you_mean("repeat", Scenario.model_fields) == "; did you mean 'repeats'?"
+    assert did_you_mean("zzz", Scenario.model_fields) == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"bounded": {}}, "missing key 'limit' (bounded needs it)"),
+        ({"bounded": {"limit": 0}}, "strategy 'bounded': limit: must be at least 1 (got 0)"),
+        (
+            "gahter",
+            "unknown strategy 'gahter'; did you mean 'gather'? "
+            "(valid: as_completed, bounded, gather, sequential, taskgroup, threads)",
+        ),
+    ],
+)
+def test_first_error_words_a_failed_validation_in_one_sentence(value: object, message: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        StrategySpec.model_validate(value)
+    assert first_error(info.value) == message
+
+
+def test_one_definition_of_each_limit() -> None:
+    assert (server.MAX_DELAY_S, server.MAX_BYTES) == (limits.MAX_DELAY_S, limits.MAX_BYTES)
+    assert limits.MAX_DELAY_S * 1000 == limits.MAX_DELAY_MS
+    too_long = BASE.replace("ms: 20", "ms: 60001")
+    assert error_of(too_long) == "s.yaml:4: target.latency.ms: must be at most 60000 (got 60001)"
+    for path in (REPO / "bench").rglob("*.py"):
+        if path.name != "limits.py":
+            text = path.read_text(encoding="utf-8")
+            assert not any(literal in text for literal in ("60_000", "60000", "100 * 1024 * 1024")), path

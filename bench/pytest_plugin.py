@@ -43,7 +43,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 import pytest
 
-from bench.errors import IobenchError, RunError, UsageError
+from bench.errors import IobenchError, RunError, UsageError, first_error
+from bench.limits import MAX_DELAY_MS
 from bench.loops import LOOPS, loop_factory
 
 if TYPE_CHECKING:  # aiohttp and pydantic load only when a fixture needs them: this plugin is in every pytest run
@@ -344,7 +345,7 @@ class StrategyFactory:
         try:
             spec = StrategySpec.model_validate(strategy)
         except ValidationError as exc:
-            raise UsageError(f"iobench_strategy: {exc.errors(include_url=False)[0]['msg']}") from None
+            raise UsageError(f"iobench_strategy: {first_error(exc)}") from None
         built = spec.build()
         if not isinstance(built, AsyncStrategy):
             raise UsageError(
@@ -353,8 +354,8 @@ class StrategyFactory:
             )
         if not isinstance(tasks, int) or tasks < 1:
             raise UsageError(f"iobench_strategy: tasks must be a whole number of at least 1, got {tasks!r}")
-        if not 0 <= delay_ms <= 60_000:
-            raise UsageError(f"iobench_strategy: delay_ms must be between 0 and 60000, got {delay_ms!r}")
+        if not 0 <= delay_ms <= MAX_DELAY_MS:
+            raise UsageError(f"iobench_strategy: delay_ms must be between 0 and {MAX_DELAY_MS:g}, got {delay_ms!r}")
         limit = built.connector_limit(DEFAULT_CONNECTOR_LIMIT)
         planned = built.planned_concurrency(tasks)
         connections = min(planned, limit) if limit else planned

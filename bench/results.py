@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bench import __version__
-from bench.errors import ResultsError
+from bench.errors import ResultsError, first_error
 from bench.scenario import Scenario
 
 if TYPE_CHECKING:  # pandas loads only when a DataFrame is asked for: it costs ~50 MB and a second at start-up
@@ -333,9 +333,7 @@ def read_results(path: Path) -> ResultsFile:
     try:
         return ResultsFile.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ResultsError(f"{path}: {where}: {first['msg']}") from None
+        raise ResultsError(f"{path}: {first_error(exc)}") from None
 
 
 def _upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:

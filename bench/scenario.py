@@ -7,11 +7,13 @@
 
 from __future__ import annotations
 
-import difflib
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 import yaml
@@ -23,27 +25,41 @@ from pydantic import (
     Strict,
     Tag,
     ValidationError,
+    field_serializer,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from bench.errors import ScenarioError
+from bench.errors import Loc, ScenarioError, describe_error, did_you_mean
+from bench.limits import (
+    MAX_BUDGET_S,
+    MAX_BYTES,
+    MAX_DELAY_MS,
+    MAX_PROCESSES,
+    MAX_REPEATS,
+    MAX_TASKS,
+    MAX_TIMEOUT_S,
+    MAX_WARMUP,
+)
 from bench.strategies import StrategySpec
 
 # Numbers as YAML writes them: no strings, no booleans posing as 0/1.
 Int = Annotated[int, Strict()]
 Float = Annotated[float, Strict(), Field(allow_inf_nan=False)]
-NonNegMs = Annotated[float, Strict(), Field(ge=0, le=60_000, allow_inf_nan=False)]
+NonNegMs = Annotated[float, Strict(), Field(ge=0, le=MAX_DELAY_MS, allow_inf_nan=False)]
+PositiveMs = Annotated[float, Strict(), Field(gt=0, le=MAX_DELAY_MS, allow_inf_nan=False)]
 
 _CALLABLE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-MAX_DELAY_MS = 60_000.0
-"""Upper bound of one task's delay; the local server refuses longer ones."""
-MAX_TASKS = 100_000
-"""Upper bound of one task count; beyond this a single process is the bottleneck, not the I/O."""
-MAX_BYTES = 100 * 1024 * 1024
-"""Upper bound of one response body; the local server refuses larger ones."""
+DEFAULT_PRECISION = 0.02
+"""``repeats: auto`` stops once the interval's relative half-width is at most this (2%)."""
+DEFAULT_MIN_REPEATS = 5
+"""``repeats: auto`` runs at least this many rounds."""
+DEFAULT_MAX_REPEATS = 30
+"""``repeats: auto`` runs at most this many rounds."""
+DEFAULT_BUDGET_S = 20.0
+"""``repeats: auto`` starts no new round after this many seconds at one task count."""
 
 
 class _Record(BaseModel):
@@ -58,8 +74,7 @@ class _Record(BaseModel):
             known = set(cls.model_fields)
             for key in data:
                 if key not in known:
-                    close = difflib.get_close_matches(str(key), sorted(known), n=1)
-                    hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(sorted(known))}"
+                    hint = did_you_mean(key, known) or f"; valid keys: {', '.join(sorted(known))}"
                     raise PydanticCustomError("unknown_key", "unknown key {key}{hint}", {"key": key, "hint": hint})
         return data
 
@@ -100,7 +115,7 @@ class LogNormal(_Record):
     """Log-normal delays: ``median_ms`` is exp(mu), ``sigma`` the standard deviation of the log."""
 
     dist: Literal["lognormal"]
-    median_ms: Annotated[float, Strict(), Field(gt=0, le=60_000, allow_inf_nan=False)]
+    median_ms: PositiveMs
     sigma: Annotated[float, Strict(), Field(ge=0, le=5, allow_inf_nan=False)]
 
 
@@ -108,10 +123,14 @@ class Exponential(_Record):
     """Exponential delays with ``mean_ms``."""
 
     dist: Literal["exponential"]
-    mean_ms: Annotated[float, Strict(), Field(gt=0, le=60_000, allow_inf_nan=False)]
+    mean_ms: PositiveMs
 
 
 Latency = Annotated[Fixed | Uniform | Normal | LogNormal | Exponential, Field(discriminator="dist")]
+DISTRIBUTIONS: tuple[str, ...] = tuple(
+    get_args(model.model_fields["dist"].annotation)[0] for model in get_args(get_args(Latency)[0])
+)
+"""Every ``dist`` a latency may name, read from the union above."""
 
 
 class LocalTarget(_Record):
@@ -193,6 +212,10 @@ Target = Annotated[
     | Annotated[UrlTarget, Tag("url")],
     Discriminator(_target_kind),
 ]
+TARGET_KINDS: tuple[str, ...] = tuple(get_args(member)[1].tag for member in get_args(get_args(Target)[0]))
+"""Every target ``kind``, read from the union above."""
+_TAG_OWNERS = {dist: f"dist: {dist}" for dist in DISTRIBUTIONS} | {kind: f"kind: {kind}" for kind in TARGET_KINDS}
+"""The tags pydantic puts in an error's location, as the YAML that chose them."""
 
 
 class ServerOptions(_Record):
@@ -202,11 +225,14 @@ class ServerOptions(_Record):
     backlog: Annotated[int, Strict(), Field(ge=16, le=65535)] = 1024
 
 
-_THRESHOLD = re.compile(r"^\s*(>=|<=|>|<)\s*([0-9]+(?:\.[0-9]+)?)\s*(%?)\s*$")
+_THRESHOLD = re.compile(r"^\s*(>=|<=|>|<)?\s*([0-9]+(?:\.[0-9]+)?)\s*(%|x)?\s*$")
+_BOUND_EXAMPLES = "'>= 5x', '>= 90%' or '< 1%'"
 
 
 class Threshold(_Record):
-    """A bound such as ``>= 5`` or ``< 1%``, parsed from its text."""
+    """A bound such as ``>= 5x``, ``>= 0.9`` or ``< 1%``, parsed from its text (``%`` divides by 100, ``x`` is a
+    speedup's unit). A bare figure such as ``5x`` means "at least"; the ``error_rate`` expectation reads a bare
+    figure as "at most" (``Expectations`` adds the comparison before the text gets here)."""
 
     op: Literal[">=", ">", "<=", "<"]
     value: float
@@ -218,13 +244,20 @@ class Threshold(_Record):
         if isinstance(data, str):
             match = _THRESHOLD.match(data)
             if not match:
-                raise ValueError(f"expected a bound such as '>= 5' or '< 1%', got {data!r}")
-            op, number, percent = match.groups()
-            value = float(number) / (100 if percent else 1)
-            return {"op": op, "value": value, "text": data.strip()}
+                raise ValueError(f"expected a bound such as {_BOUND_EXAMPLES}, got {data!r}")
+            op, number, unit = match.groups()
+            if op is None:
+                raise ValueError(f"expected a bound with its comparison, e.g. '>= {data.strip()}'")
+            value = float(number) / (100 if unit == "%" else 1)
+            return {"op": op, "value": value, "text": f"{op} {number}{unit or ''}"}
         if isinstance(data, int | float) and not isinstance(data, bool):
             raise ValueError(f"expected a bound with its comparison, e.g. '>= {data}'")
         return data
+
+    @property
+    def unit(self) -> str:
+        """``x``, ``%`` or ``""``, as written."""
+        return self.text[-1] if self.text[-1] in "x%" else ""
 
     def holds(self, figure: float) -> bool:
         """True when ``figure`` satisfies the bound."""
@@ -251,6 +284,68 @@ class Expectations(_Record):
     tasks: Annotated[int, Strict(), Field(ge=1)] | None = None
     """The task count the expectations apply to; default: the largest."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_figures(cls, data: Any) -> Any:
+        """``5x`` and ``90%`` mean at least that; a bare ``error_rate: 1%`` means at most that."""
+        if not isinstance(data, Mapping):
+            return data
+        data = dict(data)
+        for figure in ("speedup", "efficiency"):
+            if isinstance(data.get(figure), Mapping):
+                data[figure] = {k: _with_comparison(v, ">=") for k, v in data[figure].items()}
+        if "error_rate" in data:
+            data["error_rate"] = _with_comparison(data["error_rate"], "<=")
+        return data
+
+    @model_validator(mode="after")
+    def _units_fit(self) -> Expectations:
+        for figure in ("efficiency", "error_rate"):
+            value = getattr(self, figure)
+            bounds = value if isinstance(value, dict) else {None: value} if value is not None else {}
+            for label, bound in bounds.items():
+                if bound.unit == "x":
+                    path = ["expect", figure] if label is None else ["expect", figure, label]
+                    example = ">= 90%" if figure == "efficiency" else "< 1%"
+                    raise _bad_key(
+                        path,
+                        f"'x' is the unit of speedups; write {figure} as a fraction or a percentage, e.g. {example!r}",
+                    )
+        return self
+
+
+_HAS_COMPARISON = re.compile(r"^\s*(>=|<=|>|<)")
+
+
+def _with_comparison(value: Any, op: str) -> Any:
+    """``5x`` -> ``>= 5x``: a bare figure in text gets the figure's usual comparison; anything else is left alone."""
+    if isinstance(value, str) and _THRESHOLD.match(value) and not _HAS_COMPARISON.match(value):
+        return f"{op} {value.strip()}"
+    return value
+
+
+@dataclass(frozen=True)
+class AdaptiveRepeats:
+    """The stop rule of ``repeats: auto``: run rounds until the interval is narrow enough, within limits."""
+
+    precision: float
+    """Target relative half-width of the interval, as a fraction (0.02 for 2%)."""
+    min_repeats: int
+    """Rounds always run."""
+    max_repeats: int
+    """Rounds never exceeded."""
+    budget_s: float
+    """No new round starts once this many seconds have been spent at one task count."""
+
+
+_PERCENT = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*$")
+_ADAPTIVE_KEYS = ("precision", "min_repeats", "max_repeats", "budget_s")
+
+
+def _bad_key(path: list[str | int], message: str) -> PydanticCustomError:
+    """An error the loader reports at ``path`` (from the top of the document) with our own ``message``."""
+    return PydanticCustomError("bad_key", "{message}", {"message": message, "path": path})
+
 
 class Scenario(_Record):
     """One scenario: what to run, how often, and against what."""
@@ -261,19 +356,107 @@ class Scenario(_Record):
     """Task counts to run: one, or several for a sweep."""
     target: Target
     strategies: tuple[StrategySpec, ...] = (StrategySpec(name="sequential"), StrategySpec(name="gather"))
-    repeats: Annotated[int, Strict(), Field(ge=1, le=1000)] = 5
-    warmup: Annotated[int, Strict(), Field(ge=0, le=100)] = 1
+    repeats: int | Literal["auto"] = 5
+    """Measured rounds per task count: a number, or ``auto`` (run rounds until ``precision`` is reached)."""
+    precision: float | None = None
+    """``repeats: auto`` only: the relative half-width to reach, written as a percentage (``2%``, the default).
+    It is that of the speedup interval, or of the wall-time interval when there is no sequential strategy."""
+    min_repeats: Annotated[int, Strict(), Field(ge=2, le=MAX_REPEATS)] | None = None
+    """``repeats: auto`` only: rounds always run (default 5)."""
+    max_repeats: Annotated[int, Strict(), Field(ge=2, le=MAX_REPEATS)] | None = None
+    """``repeats: auto`` only: rounds never exceeded (default 30)."""
+    budget_s: Annotated[float, Strict(), Field(gt=0, le=MAX_BUDGET_S, allow_inf_nan=False)] | None = None
+    """``repeats: auto`` only: no new round starts after this many seconds at one task count (default 20)."""
+    warmup: Annotated[int, Strict(), Field(ge=0, le=MAX_WARMUP)] = 1
     seed: Annotated[int, Strict(), Field(ge=0, le=2**63 - 1)] = 0
-    timeout_s: Annotated[float, Strict(), Field(gt=0, le=3600, allow_inf_nan=False)] = 30.0
+    timeout_s: Annotated[float, Strict(), Field(gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)] = 30.0
     """Per-task timeout (aiohttp ``ClientTimeout(total=...)``)."""
     connector_limit: Annotated[int, Strict(), Field(ge=1, le=1_000_000)] | None = None
     """aiohttp connector limit; ``null`` (the default) means unlimited, unlike aiohttp's own default of 100."""
     loop: Literal["asyncio", "uvloop"] = "asyncio"
     """Event loop for every strategy of the scenario."""
+    processes: Annotated[int, Strict(), Field(ge=1, le=MAX_PROCESSES)] = 1
+    """Client processes each run is spread over, each with its own event loop and its share of the tasks."""
     server: ServerOptions = ServerOptions()
     """Options of the local server (ignored by other targets)."""
     expect: Expectations = Expectations()
     """What ``iobench check`` requires of the results."""
+
+    @field_validator("repeats", mode="plain")
+    @classmethod
+    def _repeats(cls, value: Any) -> int | Literal["auto"]:
+        if isinstance(value, str) and value == "auto":
+            return "auto"
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected a whole number of rounds or 'auto' (got {value!r})")
+        if not 1 <= value <= MAX_REPEATS:
+            raise ValueError(f"must be between 1 and {MAX_REPEATS}, or 'auto' (got {value})")
+        return value
+
+    @field_validator("precision", mode="plain")
+    @classmethod
+    def _percentage(cls, value: Any) -> float | None:
+        if value is None:
+            return None
+        match = _PERCENT.match(value) if isinstance(value, str) else None
+        if match is None:
+            raise ValueError(f"expected a percentage such as '2%' (got {value!r})")
+        fraction = float(match.group(1)) / 100
+        if not 0 < fraction <= 0.5:
+            raise ValueError(f"must be more than 0% and at most 50% (got {value!r})")
+        return fraction
+
+    @field_serializer("precision")
+    def _as_percentage(self, value: float | None) -> str | None:
+        return None if value is None else f"{value * 100:g}%"
+
+    @model_validator(mode="after")
+    def _repeats_fit(self) -> Scenario:
+        if self.repeats != "auto":
+            for key in _ADAPTIVE_KEYS:
+                if getattr(self, key) is not None:
+                    raise _bad_key([key], f"applies to repeats: auto only (repeats is {self.repeats})")
+            return self
+        adaptive = self.adaptive
+        assert adaptive is not None
+        if adaptive.min_repeats > adaptive.max_repeats:
+            if self.min_repeats is not None:
+                default = "" if self.max_repeats is not None else ", the default"
+                raise _bad_key(
+                    ["min_repeats"], f"{adaptive.min_repeats} is above max_repeats ({adaptive.max_repeats}{default})"
+                )
+            raise _bad_key(
+                ["max_repeats"], f"{adaptive.max_repeats} is below min_repeats ({adaptive.min_repeats}, the default)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _processes_have_tasks(self) -> Scenario:
+        if self.processes > min(self.tasks):
+            raise _bad_key(
+                ["processes"],
+                f"{self.processes} is more than the smallest task count ({min(self.tasks)}); "
+                "every process needs at least one task",
+            )
+        return self
+
+    @property
+    def adaptive(self) -> AdaptiveRepeats | None:
+        """The stop rule of ``repeats: auto`` with its defaults filled in; None for a fixed number of rounds."""
+        if self.repeats != "auto":
+            return None
+        return AdaptiveRepeats(
+            precision=DEFAULT_PRECISION if self.precision is None else self.precision,
+            min_repeats=DEFAULT_MIN_REPEATS if self.min_repeats is None else self.min_repeats,
+            max_repeats=DEFAULT_MAX_REPEATS if self.max_repeats is None else self.max_repeats,
+            budget_s=DEFAULT_BUDGET_S if self.budget_s is None else self.budget_s,
+        )
+
+    @property
+    def planned_repeats(self) -> int:
+        """Rounds certain to run at each task count: ``repeats``, or ``min_repeats`` under ``repeats: auto``."""
+        adaptive = self.adaptive
+        return adaptive.min_repeats if adaptive is not None else int(self.repeats)
 
     @model_validator(mode="after")
     def _expectations_name_real_things(self) -> Scenario:
@@ -281,35 +464,15 @@ class Scenario(_Record):
         for figure in ("speedup", "efficiency"):
             for label in getattr(self.expect, figure):
                 if label not in labels:
-                    close = difflib.get_close_matches(label, labels, n=1)
-                    hint = f"did you mean {close[0]!r}? " if close else ""
-                    raise PydanticCustomError(
-                        "bad_key",
-                        "{message}",
-                        {
-                            "message": f"{label!r} is not a strategy of this scenario; "
-                            f"{hint}(strategies: {', '.join(labels)})",
-                            "path": ["expect", figure, label],
-                        },
+                    raise _bad_key(
+                        ["expect", figure, label],
+                        f"{label!r} is not a strategy of this scenario{did_you_mean(label, labels)} "
+                        f"(strategies: {', '.join(labels)})",
                     )
         if self.expect.speedup and "sequential" not in labels:
-            raise PydanticCustomError(
-                "bad_key",
-                "{message}",
-                {
-                    "message": "speedup expectations need a sequential run to compare with",
-                    "path": ["expect", "speedup"],
-                },
-            )
+            raise _bad_key(["expect", "speedup"], "speedup expectations need a sequential run to compare with")
         if self.expect.tasks is not None and self.expect.tasks not in self.tasks:
-            raise PydanticCustomError(
-                "bad_key",
-                "{message}",
-                {
-                    "message": f"{self.expect.tasks} is not one of the task counts {list(self.tasks)}",
-                    "path": ["expect", "tasks"],
-                },
-            )
+            raise _bad_key(["expect", "tasks"], f"{self.expect.tasks} is not one of the task counts {list(self.tasks)}")
         return self
 
     @property
@@ -410,47 +573,63 @@ def _locate(loc: Sequence[str | int], lines: Mapping[Path_, int]) -> tuple[Path_
     return path, lines.get(path, 1)
 
 
+def _required_keys() -> str:
+    names = [repr(name) for name, field in Scenario.model_fields.items() if field.is_required()]
+    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+
+
 def _describe(err: Mapping[str, Any], lines: Mapping[Path_, int]) -> str:
-    loc = list(err["loc"])
+    """One pydantic error as ``line: key.path: message``, in iobench's words."""
+    loc: Loc = tuple(err["loc"])
     ctx = err.get("ctx") or {}
-    if err["type"] == "bad_key":
-        loc = list(ctx["path"])
-        message = ctx["message"]
-    elif err["type"] == "unknown_key":
-        loc.append(ctx["key"])
-        message = f"unknown key {ctx['key']!r}{ctx['hint']}"
-    elif err["type"] == "union_tag_invalid" and ctx.get("discriminator") == "'dist'":
-        message = f"unknown distribution {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
-        loc.append("dist")
-    elif err["type"] == "union_tag_invalid":
-        message = f"unknown target kind {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
-        loc.append("kind")
-    elif err["type"] == "union_tag_not_found" and ctx.get("discriminator") == "'dist'":
-        message = "missing key 'dist' (one of 'fixed', 'uniform', 'normal', 'lognormal', 'exponential')"
-    elif err["type"] == "union_tag_not_found":
-        message = (
-            "expected a mapping: {latency: ...} (local server), {kind: sleep, latency: ...}, {callable: mod:fn} "
-            "or {kind: url, url: ...}"
+    kind = err["type"]
+    if kind == "bad_key":
+        loc, message = tuple(ctx["path"]), ctx["message"]
+    elif kind == "unknown_key":
+        loc, message = (*loc, ctx["key"]), f"unknown key {ctx['key']!r}{ctx['hint']}"
+    elif kind == "union_tag_invalid" and ctx.get("discriminator") == "'dist'":
+        loc, message = (
+            (*loc, "dist"),
+            f"unknown distribution {ctx.get('tag')!r}; expected one of {_quoted(DISTRIBUTIONS)}",
         )
-    elif err["type"] == "missing":
-        message = f"missing required key {loc[-1]!r}"
-        loc = loc[:-1]
+    elif kind == "union_tag_invalid":
+        loc, message = (
+            (*loc, "kind"),
+            f"unknown target kind {ctx.get('tag')!r}; expected one of {_quoted(TARGET_KINDS)}",
+        )
+    elif kind == "union_tag_not_found" and ctx.get("discriminator") == "'dist'":
+        message = f"missing key 'dist' (one of {_quoted(DISTRIBUTIONS)})"
+    elif kind == "union_tag_not_found":
+        message = (
+            f"expected a mapping with a 'kind' (one of {_quoted(TARGET_KINDS)}), "
+            "e.g. {latency: {dist: fixed, ms: 20}}"
+        )
     else:
-        message = str(err["msg"]).removeprefix("Value error, ").replace("Input should be", "should be", 1)
-        value = err.get("input")
-        if err["type"] not in {"value_error", "assertion_error"} and not isinstance(value, dict | list):
-            message += f" (got {value!r})"
+        owner = ""
+        if kind == "missing":
+            tag = loc[-2] if len(loc) > 1 else None
+            owner = _TAG_OWNERS.get(tag, "") if isinstance(tag, str) else "every scenario" if len(loc) == 1 else ""
+        loc, message = describe_error(err, owner)
     path, line = _locate(loc, lines)
     return f"{line}: {_dotted(path) or '<top>'}: {message}"
 
 
-def parse_scenario(text: str, source: str = "<string>") -> Scenario:
-    """Parse and validate one scenario document, raising ScenarioError that names source, key path and line."""
+def _quoted(names: Iterable[str]) -> str:
+    return ", ".join(repr(name) for name in names)
+
+
+def _compose(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
+    """Parse the YAML once: the node tree (for line numbers) and the values built from that same tree."""
+    loader: yaml.SafeLoader | None = None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        loader = yaml.SafeLoader(text)  # the reader checks the characters here already
+        node = loader.get_single_node()
         if node is None:
-            raise ScenarioError(f"{source}: the file is empty; a scenario needs at least 'name', 'tasks' and 'target'")
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+            raise ScenarioError(f"{source}: the file is empty; a scenario needs at least {_required_keys()}")
+        lines: dict[Path_, int] = {}
+        problems: list[str] = []
+        _index_lines(node, (), lines, problems)  # before constructing: merge keys rewrite the tree in place
+        data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1:1"
@@ -463,13 +642,20 @@ def parse_scenario(text: str, source: str = "<string>") -> Scenario:
         raise ScenarioError(f"{source}:{where}: not valid YAML: {exc.problem or exc.context}{context}") from None
     except (yaml.YAMLError, RecursionError, ValueError, OverflowError) as exc:
         raise ScenarioError(f"{source}: not valid YAML: {exc}") from None
-    lines: dict[Path_, int] = {}
-    problems: list[str] = []
-    _index_lines(node, (), lines, problems)
+    finally:
+        if loader is not None:
+            loader.dispose()
     if problems:
         raise ScenarioError("\n".join(f"{source}:{p}" for p in problems))
+    return data, lines
+
+
+def parse_scenario(text: str, source: str = "<string>") -> Scenario:
+    """Parse and validate one scenario document, raising ScenarioError that names source, key path and line."""
+    data, lines = _compose(text, source)
     if not isinstance(data, dict):
-        raise ScenarioError(f"{source}:1: <top>: a scenario is a mapping of keys (name, tasks, target, ...)")
+        fields = ", ".join(name for name, f in Scenario.model_fields.items() if f.is_required())
+        raise ScenarioError(f"{source}:1: <top>: a scenario is a mapping of keys ({fields}, ...)")
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -508,16 +694,60 @@ def _expand(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def load_paths(paths: Iterable[str | Path]) -> list[tuple[Path, Scenario]]:
-    """Load every scenario in the given files and folders (non-recursive); names must be unique."""
-    loaded = [(path, load_file(path)) for path in _expand(paths)]
-    if not loaded:
-        raise ScenarioError("no scenario files given")
+def validate(paths: Iterable[str | Path]) -> list[tuple[Path, Scenario]]:
+    """Every check the loader makes, over every file given; one ScenarioError listing every file's problems.
+
+    >>> [(path, scenario)] = validate(["scenarios/seed.yaml"])   # what `iobench validate` runs
+    """
+    problems: list[str] = []
+    loaded: list[tuple[Path, Scenario]] = []
+    files: list[Path] = []
+    for raw in paths:
+        try:
+            files.extend(_expand([raw]))
+        except ScenarioError as exc:
+            problems.append(str(exc))
+    for path in files:
+        try:
+            loaded.append((path, load_file(path)))
+        except ScenarioError as exc:
+            problems.append(str(exc))
     first: dict[str, Path] = {}
     for path, scenario in loaded:
         if scenario.name in first:
-            raise ScenarioError(
-                f"{path}: name: scenario name {scenario.name!r} is already used by {first[scenario.name]}"
-            )
-        first[scenario.name] = path
+            problems.append(f"{path}: name: scenario name {scenario.name!r} is already used by {first[scenario.name]}")
+        first.setdefault(scenario.name, path)
+    if problems:
+        raise ScenarioError("\n".join(problems))
+    if not loaded:
+        raise ScenarioError("no scenario files given")
     return loaded
+
+
+def load_paths(paths: Iterable[str | Path]) -> list[tuple[Path, Scenario]]:
+    """Load every scenario in the given files and folders (non-recursive); names must be unique."""
+    return validate(paths)
+
+
+_NOT_DEFINITION = frozenset({"name", "description", "expect", "repeats", "warmup", *_ADAPTIVE_KEYS})
+"""Keys that do not change what one measured run does: labels, how results are judged, how many rounds run."""
+
+
+def definition(scenario: Scenario) -> dict[str, Any]:
+    """What one measured run of the scenario does, as JSON values: the keys of ``definition_hash``."""
+    return scenario.model_dump(mode="json", exclude=set(_NOT_DEFINITION), exclude_defaults=True)
+
+
+def definition_hash(scenario: Scenario) -> str:
+    """sha256 (hex) of the canonical JSON of ``definition(scenario)``: equal hashes, comparable measurements.
+
+    Included: task counts, target, strategies (in order), seed, timeout, connector limit, loop, processes,
+    server options. Excluded: name and description (labels), expect (how results are judged), repeats, warmup
+    and the adaptive settings (how many rounds run, not what a round measures). Keys at their default values
+    are left out, so a key added to the schema later with a default keeps every existing hash.
+
+    >>> definition_hash(parse_scenario("name: a\\ntasks: 3\\ntarget: {latency: {dist: fixed, ms: 1}}"))[:12]
+    'e85bee74c979'
+    """
+    text = json.dumps(definition(scenario), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()

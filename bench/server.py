@@ -33,12 +33,9 @@ from typing import IO
 from aiohttp import web
 
 from bench.errors import RunError, UsageError
+from bench.limits import MAX_BYTES, MAX_DELAY_S
 from bench.loops import fastest_available
 
-MAX_DELAY_S = 60.0
-"""Longest delay the server accepts."""
-MAX_BYTES = 100 * 1024 * 1024
-"""Largest body the server sends."""
 FAULTS = frozenset({"", "reset", "hang"})
 """``/delay?fault=``: reset drops the connection after the delay, hang never answers."""
 _BLOCK = bytes(range(256)) * 256  # 64 KiB of a recognisable pattern

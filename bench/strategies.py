@@ -12,7 +12,6 @@ Adding a strategy: subclass ``Strategy``, give it ``name`` (and a ``Params`` mod
 from __future__ import annotations
 
 import asyncio
-import difflib
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine
@@ -20,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
+
+from bench.errors import describe_error, did_you_mean
 
 TaskFn = Callable[[int], Coroutine[Any, Any, None]]
 """``task(i)``: perform task ``i``, record it, and raise ``TaskFailed`` if it failed."""
@@ -270,8 +271,7 @@ class StrategySpec(BaseModel):
             raise ValueError("a strategy is a name (gather) or a one-key mapping ({bounded: {limit: 10}})")
         name = data["name"]
         if name not in REGISTRY:
-            close = difflib.get_close_matches(str(name), sorted(REGISTRY), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(name, REGISTRY)
             raise ValueError(f"unknown strategy {name!r}{hint} (valid: {', '.join(sorted(REGISTRY))})")
         params_model = REGISTRY[name].Params
         given = data.get("params") or {}
@@ -283,9 +283,9 @@ class StrategySpec(BaseModel):
         try:
             parsed = params_model.model_validate(given)
         except ValidationError as exc:  # reduce to one readable sentence
-            first = exc.errors(include_url=False)[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise ValueError(f"strategy {name!r}: {where}: {first['msg']} (got {first['input']!r})") from None
+            loc, message = describe_error(exc.errors(include_url=False)[0], owner=name)
+            where = ".".join(str(p) for p in loc)
+            raise ValueError(f"strategy {name!r}: {where}: {message}" if where else message) from None
         return {"name": name, "params": parsed.model_dump(exclude_unset=True)}
 
     @property

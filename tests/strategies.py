@@ -29,3 +29,27 @@ delays_ms = st.lists(st.floats(min_value=0.0, max_value=1e4), max_size=40)
 
 worker_counts = st.integers(min_value=1, max_value=50)
 """k, the number of tasks a limited strategy runs at once."""
+
+strategy_labels = st.integers(min_value=1, max_value=7).map(lambda n: tuple(f"s{i}" for i in range(n)))
+"""The labels of 1 to 7 strategies, as a plan sees them."""
+
+error_rates = st.one_of(
+    st.sampled_from([0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5, 1.0]),
+    st.floats(min_value=0.0, max_value=1.0),
+)
+"""``target.error_rate``: the fractions people write, and any other fraction."""
+
+adaptive_values = st.fixed_dictionaries(
+    {},
+    optional={
+        "repeats": st.one_of(st.just("auto"), st.integers(-2, 1002), st.text(max_size=6), st.booleans()),
+        "precision": st.one_of(
+            st.from_regex(r"[0-9]{1,3}(\.[0-9])?%", fullmatch=True), st.floats(), st.text(max_size=5), st.none()
+        ),
+        "min_repeats": st.one_of(st.integers(-1, 1002), st.text(max_size=3), st.none()),
+        "max_repeats": st.one_of(st.integers(-1, 1002), st.floats(), st.none()),
+        "budget_s": st.one_of(st.floats(), st.integers(-5, 5000), st.text(max_size=3)),
+        "processes": st.one_of(st.integers(-1, 70), st.text(max_size=3), st.booleans()),
+    },
+)
+"""Scenario keys of repeats (fixed or ``auto``) and client processes, valid and not, to add to a valid document."""

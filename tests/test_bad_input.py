@@ -67,22 +67,22 @@ CASES: dict[str, tuple[dict[str, str], list[str], str]] = {
     "wrong-type": (
         {"s.yaml": GOOD + "timeout_s: soon\n"},
         ["run", "{d}/s.yaml"],
-        "{d}/s.yaml:5: timeout_s: should be a valid number (got 'soon')",
+        "{d}/s.yaml:5: timeout_s: expected a number (got 'soon')",
     ),
     "zero-tasks": (
         {"s.yaml": GOOD.replace("tasks: 10", "tasks: [10, 0]")},
         ["run", "{d}/s.yaml"],
-        "{d}/s.yaml:2: tasks.1: should be greater than or equal to 1 (got 0)",
+        "{d}/s.yaml:2: tasks.1: must be at least 1 (got 0)",
     ),
     "negative-tasks": (
         {"s.yaml": GOOD.replace("tasks: 10", "tasks: -5")},
         ["run", "{d}/s.yaml"],
-        "{d}/s.yaml:2: tasks: should be greater than or equal to 1 (got -5)",
+        "{d}/s.yaml:2: tasks: must be at least 1 (got -5)",
     ),
     "latency-missing-parameter": (
         {"s.yaml": GOOD.replace("{dist: fixed, ms: 20}", "{dist: normal, mean_ms: 20}")},
         ["run", "{d}/s.yaml"],
-        "{d}/s.yaml:4: target.latency: missing required key 'sd_ms'",
+        "{d}/s.yaml:4: target.latency: missing key 'sd_ms' (dist: normal needs it)",
     ),
     "latency-impossible-parameters": (
         {"s.yaml": GOOD.replace("{dist: fixed, ms: 20}", "{dist: uniform, low_ms: 80, high_ms: 30}")},
@@ -94,6 +94,21 @@ CASES: dict[str, tuple[dict[str, str], list[str], str]] = {
         ["run", "{d}/s.yaml"],
         "{d}/s.yaml:5: strategies.1: unknown strategy 'semaphore' "
         "(valid: as_completed, bounded, gather, sequential, taskgroup, threads)",
+    ),
+    "strategy-missing-parameter": (
+        {"s.yaml": GOOD + "strategies: [sequential, {bounded: {}}]\n"},
+        ["run", "{d}/s.yaml"],
+        "{d}/s.yaml:5: strategies.1: missing key 'limit' (bounded needs it)",
+    ),
+    "adaptive-precision-without-percent": (
+        {"s.yaml": GOOD + "repeats: auto\nprecision: 2\n"},
+        ["run", "{d}/s.yaml"],
+        "{d}/s.yaml:6: precision: expected a percentage such as '2%' (got 2)",
+    ),
+    "more-processes-than-tasks": (
+        {"s.yaml": GOOD.replace("tasks: 10", "tasks: [2, 10]") + "processes: 4\n"},
+        ["run", "{d}/s.yaml"],
+        "{d}/s.yaml:5: processes: 4 is more than the smallest task count (2); every process needs at least one task",
     ),
     "same-name-twice": (
         {"a.yaml": GOOD, "b.yaml": GOOD},

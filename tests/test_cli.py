@@ -40,7 +40,7 @@ def test_bad_scenario_exits_2_with_message_and_no_traceback(
     done = run_cli("run", str(path), "--results-dir", str(tmp_path / "r"))
     assert done.returncode == 2
     assert done.stdout == ""
-    assert done.stderr == f"iobench: error: {path}:2: tasks: should be greater than or equal to 1 (got 0)\n"
+    assert done.stderr == f"iobench: error: {path}:2: tasks: must be at least 1 (got 0)\n"
     assert not (tmp_path / "r").exists()
 
 

@@ -66,7 +66,7 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path: Path) -> None:
             "schema_version 99 is not supported by iobench 0.1.0 (it reads versions 1 to 2); "
             "regenerate it with `iobench run` on the same scenarios",
         ),
-        ('{"schema_version": 2}', "created_utc: Field required"),
+        ('{"schema_version": 2}', "missing key 'created_utc'"),
     ],
 )
 def test_unreadable_files_name_the_file(tmp_path: Path, content: str, message: str) -> None:

@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING
 
 from bench.model import LIMITED, ideal_ms, overhead_ms
 from bench.results import PointResult, ResultsFile, RunResult, ScenarioResult
-from bench.stats import bootstrap_ci, describe, median, noise_warnings, paired_ratios, percentiles
+from bench.stats import (
+    Interval,
+    describe,
+    median,
+    median_interval,
+    noise_warnings,
+    paired_ratios,
+    percentiles,
+    speedup_interval,
+)
 from bench.strategies import StrategySpec
 
 if TYPE_CHECKING:
@@ -77,6 +86,10 @@ class Summary:
     """Noise warnings on the wall times (see bench.stats.noise_warnings)."""
 
 
+def _ends(interval: Interval) -> tuple[float, float]:
+    return interval.low, interval.high
+
+
 def _limit(spec: StrategySpec) -> int | None:
     key = LIMITED.get(spec.name)
     value = spec.params.get(key) if key else None
@@ -134,7 +147,7 @@ def summarise_point(
                 params=dict(spec.params),
                 runs=len(runs),
                 wall_median_s=wall,
-                wall_ci_s=bootstrap_ci(walls[spec.label]),
+                wall_ci_s=_ends(median_interval(walls[spec.label])),
                 wall_min_s=spread.min,
                 wall_max_s=spread.max,
                 wall_mean_s=spread.mean,
@@ -143,7 +156,7 @@ def summarise_point(
                 wall_q3_s=spread.q3,
                 wall_iqr_s=spread.iqr,
                 speedup=median(speedups) if speedups else None,
-                speedup_ci=bootstrap_ci(speedups) if speedups else None,
+                speedup_ci=_ends(speedup_interval(speedups)) if speedups else None,
                 ideal_s=ideal,
                 efficiency=ideal / wall if ideal is not None and complete else None,
                 ideal_sequential_s=ideal_seq,

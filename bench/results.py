@@ -5,6 +5,11 @@
 
 Schema history (``schema_version``):
     1  first version: environment, scenarios as loaded, points (task count, delays) and runs with column samples.
+    2  samples: created_ns (task created) beside start_ns (its I/O began) and end_ns, service_us (the service time
+       the server says it delivered); runs: last_end_ns, not_started split out of cancelled; scenarios:
+       definition_hash, calibration per client stack, server facts (loop, timer lateness), stop reason of adaptive
+       repeats per point; environment: cpu_model, uvloop. Version 1 files are upgraded when read (see
+       ``_upgrade_v1``): created_ns = start_ns (waits were not recorded), service_us = -1 (unknown).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from bench.scenario import Scenario
 if TYPE_CHECKING:  # pandas loads only when a DataFrame is asked for: it costs ~50 MB and a second at start-up
     import pandas as pd
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Version of the results file format this code writes and reads; history in the module docstring."""
 
 
@@ -40,8 +45,12 @@ class _Frozen(BaseModel):
 class Samples(_Frozen):
     """Per-task samples of one run, as columns (index = task index)."""
 
+    created_ns: tuple[int, ...]
+    """When the strategy created the task (coroutine first scheduled, or job submitted), ns after the run's start
+    (-1: never created)."""
     start_ns: tuple[int, ...]
-    """When the task started, ns after the run's start (-1: never started)."""
+    """When the task's own work began (after any semaphore, pool or connection wait it could see), ns after the
+    run's start (-1: never started)."""
     end_ns: tuple[int, ...]
     """When the task ended, ns after the run's start (-1: never ended)."""
     status: tuple[int, ...]
@@ -51,10 +60,17 @@ class Samples(_Frozen):
     error: tuple[str, ...]
     """Error kind: '' for none, or 'http_status', 'timeout', 'connection', 'payload', 'client', 'exception',
     'cancelled' (by the strategy), 'not_started' (the strategy stopped before starting it)."""
+    service_us: tuple[int, ...]
+    """Service time the server reports it delivered (its ``Server-Timing: svc`` entry), in us; -1 when unknown
+    (no answer, a target that is not the local server, or a version 1 file)."""
 
     def latencies_ns(self) -> list[int]:
-        """End minus start of every task that ran to an end."""
-        return [e - s for s, e in zip(self.start_ns, self.end_ns, strict=True) if s >= 0 and e >= 0]
+        """End minus creation of every task that ran to an end: waiting for a slot or a connection included."""
+        return [e - c for c, e in zip(self.created_ns, self.end_ns, strict=True) if c >= 0 and e >= 0]
+
+    def waits_ns(self) -> list[int]:
+        """Start minus creation of every task that started: time spent waiting for a semaphore, pool or slot."""
+        return [s - c for c, s in zip(self.created_ns, self.start_ns, strict=True) if c >= 0 and s >= 0]
 
 
 class RunResult(_Frozen):
@@ -69,7 +85,10 @@ class RunResult(_Frozen):
     loop: str
     """Event loop: 'asyncio' or 'uvloop'."""
     wall_ns: int
-    """Wall-clock time of the whole batch in ns, measured inside the running loop."""
+    """Wall-clock time of the batch in ns, measured inside the running loop: from the start until the strategy
+    returned or raised (what the user's code experiences; a failed run's siblings may still be running then)."""
+    last_end_ns: int = -1
+    """When the last task ended, ns after the run's start (-1: no task ended)."""
     peak_inflight: int
     """Largest number of tasks started and not yet ended, at any moment (includes time queued for a connection)."""
     peak_queued: int = 0
@@ -81,12 +100,29 @@ class RunResult(_Frozen):
     failed: int
     """Tasks that ended with an error (see samples.error)."""
     cancelled: int
-    """Tasks cancelled, or never started because the strategy stopped early."""
+    """Tasks cancelled after they started (by the strategy, or at the drain timeout)."""
+    not_started: int = 0
+    """Tasks never started because the strategy stopped early."""
     outcome: Literal["ok", "failed"]
     """'failed' if the strategy itself raised (its idiom's reaction to a failed task)."""
     reason: str = ""
     """Why the run failed, if it did."""
     samples: Samples
+
+    @property
+    def tasks(self) -> int:
+        """Number of tasks in the run."""
+        return len(self.samples.error)
+
+    @property
+    def complete(self) -> bool:
+        """Every task finished ok: only such runs give speedups, efficiencies and queueing."""
+        return self.outcome == "ok" and self.finished == self.tasks
+
+    @property
+    def not_ok(self) -> int:
+        """Tasks that did not finish ok: failed, cancelled or never started."""
+        return self.tasks - self.finished
 
 
 class PointResult(_Frozen):
@@ -98,6 +134,33 @@ class PointResult(_Frozen):
     error_tasks: tuple[int, ...] = ()
     """Tasks the server was told to fail (target.error_rate)."""
     runs: tuple[RunResult, ...]
+    stop_reason: str = ""
+    """Why the rounds stopped: 'fixed repeats', or for ``repeats: auto`` the precision reached, 'max rounds' or
+    'time budget'."""
+
+
+class Calibration(_Frozen):
+    """Per-request overhead of one client stack: a warm 1 ms GET's time minus the server's delivered time."""
+
+    median_ms: float
+    low_ms: float
+    high_ms: float
+    """Distribution-free interval of the median, at ``level``."""
+    level: float
+    """Confidence the interval reaches."""
+    requests: int
+    """Requests timed."""
+
+
+class ServerFacts(_Frozen):
+    """What the local server says about itself after a scenario."""
+
+    loop: str
+    """The server's event loop: 'asyncio' or 'uvloop'."""
+    lateness_p50_us: float | None = None
+    """Median of delivered minus requested delay, us."""
+    lateness_p99_us: float | None = None
+    """99th percentile of the same, us."""
 
 
 class ScenarioResult(_Frozen):
@@ -108,7 +171,13 @@ class ScenarioResult(_Frozen):
     outcome: Literal["ok", "failed", "interrupted"]
     reason: str = ""
     calibration_rtt_ms: float | None = None
-    """Per-request overhead in ms measured before the scenario: a 1 ms GET's time minus 1 ms (local server only)."""
+    """Per-request overhead in ms of the aiohttp stack (kept for version 1 readers; see ``calibration``)."""
+    calibration: dict[str, Calibration] = Field(default_factory=dict)
+    """Per-request overhead by client stack: 'aiohttp', 'http.client' (local server only)."""
+    server: ServerFacts | None = None
+    """The local server's loop and timer lateness (local server only)."""
+    definition_hash: str = ""
+    """sha256 of the scenario's definition (bench.scenario.definition_hash): baselines compare it."""
     points: tuple[PointResult, ...]
     peak_rss_mb: float | None = None
     """Peak resident memory of the runner process when the scenario ended, in MB."""
@@ -123,6 +192,10 @@ class Environment(_Frozen):
     aiohttp: str
     os: str
     machine: str
+    cpu_model: str = ""
+    """The processor's model name (Linux: /proc/cpuinfo), '' when unknown."""
+    uvloop: str | None = None
+    """uvloop's version, None when it is not installed."""
     cpu_count: int
     fd_soft_limit: int
     fd_hard_limit: int
@@ -149,6 +222,24 @@ def _git_commit() -> str | None:
     return done.stdout.strip() or None if done.returncode == 0 else None
 
 
+def cpu_model() -> str:
+    """The processor's model name from /proc/cpuinfo (Linux), else platform.processor(), else ''."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def _uvloop_version() -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("uvloop")
+    except PackageNotFoundError:
+        return None
+
+
 def capture_environment(argv: list[str]) -> Environment:
     """Describe this machine and process."""
     import aiohttp
@@ -161,6 +252,8 @@ def capture_environment(argv: list[str]) -> Environment:
         aiohttp=aiohttp.__version__,
         os=f"{platform.system()} {platform.release()}",
         machine=platform.machine(),
+        cpu_model=cpu_model(),
+        uvloop=_uvloop_version(),
         cpu_count=os.cpu_count() or 1,
         fd_soft_limit=soft,
         fd_hard_limit=hard,
@@ -230,10 +323,12 @@ def read_results(path: Path) -> ResultsFile:
         raise ResultsError(f"{path}: {what} (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     if not isinstance(data, dict) or "schema_version" not in data:
         raise ResultsError(f"{path}: not an iobench results file (no schema_version)")
+    if data["schema_version"] == 1:
+        data = _upgrade_v1(data)
     if data["schema_version"] != SCHEMA_VERSION:
         raise ResultsError(
             f"{path}: schema_version {data['schema_version']!r} is not supported by iobench {__version__} "
-            f"(it reads version {SCHEMA_VERSION})"
+            f"(it reads versions 1 to {SCHEMA_VERSION}); regenerate it with `iobench run` on the same scenarios"
         )
     try:
         return ResultsFile.model_validate(data)
@@ -241,6 +336,26 @@ def read_results(path: Path) -> ResultsFile:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ResultsError(f"{path}: {where}: {first['msg']}") from None
+
+
+def _upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """A version 1 file as version 2: waits unknown (created = started), service times unknown, not_started split."""
+    data = json.loads(json.dumps(data))  # a deep copy; the caller's dict stays as read
+    for scenario in data.get("scenarios", ()):
+        for point in scenario.get("points", ()):
+            for run in point.get("runs", ()):
+                samples = run.get("samples", {})
+                starts = samples.get("start_ns", [])
+                samples.setdefault("created_ns", list(starts))
+                samples.setdefault("service_us", [-1] * len(starts))
+                errors = samples.get("error", [])
+                not_started = sum(1 for e in errors if e == "not_started")
+                run.setdefault("not_started", not_started)
+                run["cancelled"] = run.get("cancelled", 0) - not_started
+                run.setdefault("last_end_ns", max(samples.get("end_ns", []), default=-1))
+            point.setdefault("stop_reason", "fixed repeats")
+    data["schema_version"] = 2
+    return data
 
 
 def now_utc() -> str:

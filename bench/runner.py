@@ -186,11 +186,13 @@ class _Recorder:
     def samples(self) -> Samples:
         """Freeze the buffers."""
         return Samples(
+            created_ns=tuple(self.start),
             start_ns=tuple(self.start),
             end_ns=tuple(self.end),
             status=tuple(self.status),
             nbytes=tuple(self.nbytes),
             error=tuple(self.error),
+            service_us=(-1,) * len(self.error),
         )
 
 
@@ -412,7 +414,8 @@ async def execute(strategy: Strategy, work: Work, scenario: Scenario, *, repeat:
         assert isinstance(strategy, AsyncStrategy)
         wall_ns, outcome, reason = await _run_async(strategy, work, recorder, limits)
     samples = recorder.samples()
-    cancelled = sum(1 for e in samples.error if e in ("cancelled", "not_started"))
+    cancelled = sum(1 for e in samples.error if e == "cancelled")
+    not_started = sum(1 for e in samples.error if e == "not_started")
     finished = sum(1 for e in samples.error if e == "")
     return RunResult(
         strategy="",
@@ -424,8 +427,10 @@ async def execute(strategy: Strategy, work: Work, scenario: Scenario, *, repeat:
         peak_queued=recorder.gauge.peak_queued,
         limits=limits,
         finished=finished,
-        failed=n - finished - cancelled,
+        failed=n - finished - cancelled - not_started,
         cancelled=cancelled,
+        not_started=not_started,
+        last_end_ns=max(samples.end_ns, default=-1),
         outcome=outcome,  # type: ignore[arg-type]
         reason=reason,
         samples=samples,

@@ -134,7 +134,7 @@ def summarise_point(
         known = bool(point.delays_ms)
         ideal = ideal_ms(spec.name, _limit(spec), point.delays_ms) / 1000 if known else None
         overhead = overhead_ms(spec.name, _limit(spec), point.tasks, rtt_ms) / 1000 if rtt_ms is not None else None
-        complete = all(r.cancelled == 0 for r in runs)  # stopped early: ideal/efficiency would mislead
+        complete = all(r.cancelled == 0 and r.not_started == 0 for r in runs)  # stopped early: ideal would mislead
         in_order = [r.wall_ns / 1e9 for r in sorted(runs, key=lambda r: r.repeat)]
         latencies = [ns / 1e6 for r in runs for ns in r.samples.latencies_ns()]
         ideal_seq = sum(point.delays_ms) / 1000 if known else None
@@ -162,7 +162,7 @@ def summarise_point(
                 ideal_sequential_s=ideal_seq,
                 speedup_vs_ideal_sequential=ideal_seq / wall if ideal_seq is not None else None,
                 failed_tasks=sum(r.failed for r in runs),
-                cancelled_tasks=sum(r.cancelled for r in runs),
+                cancelled_tasks=sum(r.cancelled + r.not_started for r in runs),
                 peak_inflight=max(r.peak_inflight for r in runs),
                 peak_queued=max(r.peak_queued for r in runs),
                 bound_by=next((b for b in (binding_limit(r, point.tasks) for r in runs) if b), None),

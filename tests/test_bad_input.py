@@ -38,7 +38,7 @@ CUT_IN_STRING = STORED[: STORED.index('"created_utc":"') + len('"created_utc":"'
 """The same file cut short inside a string (the creation time)."""
 CUT_IN_STRING_COLUMN = CUT_IN_STRING.rindex('"') + 1
 """Where the decoder says the unterminated string starts."""
-OTHER_SCHEMA = json.dumps({**json.loads(STORED), "schema_version": 2})
+OTHER_SCHEMA = json.dumps({**json.loads(STORED), "schema_version": 99})
 
 URL_TARGET = "name: t\ntasks: 10\ntarget: {kind: url, url: 'http://example.invalid/'%s}\n"
 # (files to write, command line, expected message); "{d}" is the case's folder. Files whose name ends in "/" are
@@ -145,7 +145,8 @@ CASES: dict[str, tuple[dict[str, str], list[str], str]] = {
     "results-other-schema": (
         {"r.json": OTHER_SCHEMA},
         ["plot", "{d}/r.json", "--plots-dir", "{d}/plots"],
-        f"{{d}}/r.json: schema_version 2 is not supported by iobench {__version__} (it reads version 1)",
+        f"{{d}}/r.json: schema_version 99 is not supported by iobench {__version__} (it reads versions 1 to 2); "
+        "regenerate it with `iobench run` on the same scenarios",
     ),
     "results-missing": (
         {},

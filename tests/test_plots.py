@@ -98,11 +98,13 @@ def _simulate(
                         cancelled=0,
                         outcome="ok",
                         samples=Samples(
+                            created_ns=tuple(starts),
                             start_ns=tuple(starts),
                             end_ns=tuple(ends),
                             status=tuple(0 if e else 200 for e in errors),
                             nbytes=(0,) * n,
                             error=errors,
+                            service_us=(-1,) * n,
                         ),
                     )
                 )

@@ -17,7 +17,11 @@ STORED = DATA / "results-v1.json"
 
 def test_stored_file_reads() -> None:
     results = read_results(STORED)
-    assert results.schema_version == SCHEMA_VERSION == 1
+    assert results.schema_version == SCHEMA_VERSION == 2  # a version 1 file, upgraded as it is read
+    run = results.scenarios[0].points[0].runs[0]
+    assert run.samples.created_ns == run.samples.start_ns
+    assert set(run.samples.service_us) == {-1}
+    assert run.last_end_ns == max(run.samples.end_ns)
     assert [s.scenario.name for s in results.scenarios] == ["fixture", "fixture-fixed"]
     assert [p.tasks for p in results.scenarios[0].points] == [3, 8]
 
@@ -59,9 +63,10 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path: Path) -> None:
         ("[1, 2]", "not an iobench results file (no schema_version)"),
         (
             '{"schema_version": 99}',
-            "schema_version 99 is not supported by iobench 0.1.0 (it reads version 1)",
+            "schema_version 99 is not supported by iobench 0.1.0 (it reads versions 1 to 2); "
+            "regenerate it with `iobench run` on the same scenarios",
         ),
-        ('{"schema_version": 1}', "created_utc: Field required"),
+        ('{"schema_version": 2}', "created_utc: Field required"),
     ],
 )
 def test_unreadable_files_name_the_file(tmp_path: Path, content: str, message: str) -> None:

@@ -29,3 +29,9 @@ delays_ms = st.lists(st.floats(min_value=0.0, max_value=1e4), max_size=40)
 
 worker_counts = st.integers(min_value=1, max_value=50)
 """k, the number of tasks a limited strategy runs at once."""
+
+confidence_levels = st.sampled_from([0.5, 0.8, 0.9, 0.95, 0.99])
+"""A confidence level an interval is asked for."""
+
+round_timings_s = st.lists(st.floats(min_value=1e-4, max_value=10.0), min_size=2, max_size=60)
+"""Wall times of 2 to 60 rounds, in seconds."""

@@ -38,8 +38,10 @@ from bench.stats import (
     stdev,
 )
 from tests.strategies import (
+    confidence_levels,
     positive_float,
     quantile_levels,
+    round_timings_s,
     samples,
     timings_s,
 )
@@ -499,12 +501,22 @@ def test_quartiles_are_ordered(values):
     assert d.iqr >= 0 and d.stdev >= 0
 
 
-@given(samples, st.sampled_from([0.5, 0.9, 0.95, 0.99]))
+@given(samples, confidence_levels)
 def test_median_interval_holds_the_median_and_lies_within_the_data(values, level):
     interval = median_interval(values, level)
     assert min(values) <= interval.low <= median(values) <= interval.high <= max(values)
     assert 0.0 <= interval.level < 1.0
     assert (interval.level >= level) == (float(order_statistic_level(len(values), 1)) >= level)
+
+
+@given(round_timings_s, st.floats(min_value=0.001, max_value=0.2), st.integers(min_value=1, max_value=60))
+def test_stop_rule_never_stops_before_min_rounds_and_always_at_max(values, precision, rounds):
+    rule = StopRule(precision=precision, min_rounds=5, max_rounds=20, budget_s=1e9)
+    reason = rule.check([values], rounds=rounds, elapsed_s=1.0)
+    assert (reason is None) if rounds < 5 else (reason is not None or rounds < 20)
+    if reason is not None and reason.startswith("precision"):
+        interval = median_interval(values)
+        assert interval.level >= 0.95 and relative_halfwidth(interval, median(values)) <= precision
 
 
 @given(timings_s, timings_s)

@@ -1,21 +1,40 @@
 """Results -> Summary rows: one per (scenario, task count, strategy), from the stats and the ideal model.
 
-rows = summarise(results.scenarios[0])
-rows[0].speedup        # median sequential wall time / median wall time of this strategy
+    summaries = summarise_file(results)              # once per results file; report, CSV, charts, check take it
+    rows = summaries.scenarios[0]                    # aligned with results.scenarios
+    rows[0].speedup                                  # median of the per-round ratios sequential / this strategy
+
+Intervals are the distribution-free ones of bench.stats, with the level they reach (``wall_ci_level``,
+``speedup_ci_level``). Speedup, efficiency, the ideal-derived figures, queueing and throughput come only from runs in
+which every task finished ok; a row with other runs has them as None and says why in ``missing_reason``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from bench.model import LIMITED, ideal_ms, overhead_ms
 from bench.results import PointResult, ResultsFile, RunResult, ScenarioResult
-from bench.stats import bootstrap_ci, describe, median, noise_warnings, paired_ratios, percentiles
+from bench.stats import (
+    Interval,
+    describe,
+    format_level,
+    median,
+    median_interval,
+    noise_warnings,
+    paired_ratios,
+    percentiles,
+    speedup_interval,
+)
 from bench.strategies import StrategySpec
 
 if TYPE_CHECKING:
     import pandas as pd
+
+BASELINE = "sequential"
+"""The strategy every speedup is relative to."""
 
 
 @dataclass(frozen=True)
@@ -32,9 +51,14 @@ class Summary:
     """Strategy parameters as the scenario gave them."""
     runs: int
     """Recorded runs (warm-up excluded)."""
+    complete_runs: int
+    """Runs in which every task finished ok (RunResult.complete)."""
     wall_median_s: float
+    """Median wall time over every run (a failed run's wall time is when the strategy returned or raised)."""
     wall_ci_s: tuple[float, float]
-    """Bootstrap 95% interval of the median wall time."""
+    """Distribution-free interval of the median wall time (bench.stats.median_interval)."""
+    wall_ci_level: float
+    """Confidence ``wall_ci_s`` reaches, e.g. 0.75 with 3 runs."""
     wall_min_s: float
     wall_max_s: float
     wall_mean_s: float
@@ -44,21 +68,30 @@ class Summary:
     wall_q3_s: float
     wall_iqr_s: float
     speedup: float | None
-    """Median of the per-round speedups over sequential (paired by round); None without a sequential run."""
+    """Median of the per-round ratios sequential wall / this strategy's wall (runs of the same round, both complete);
+    None without a sequential run or when a run had failed tasks (see ``missing_reason``)."""
     speedup_ci: tuple[float, float] | None
-    """Bootstrap 95% interval of that median."""
+    """Distribution-free interval of the median per-round speedup (bench.stats.speedup_interval)."""
+    speedup_ci_level: float | None
+    """Confidence ``speedup_ci`` reaches."""
     ideal_s: float | None
-    """Ideal wall time from the exact delays (see bench.model); None when the delays are unknown."""
+    """Ideal wall time from the delays (see bench.model); None when the delays are unknown."""
     efficiency: float | None
-    """ideal_s / wall_median_s; None when delays are unknown or a run stopped before running every task."""
+    """ideal_s / wall_median_s; None when delays are unknown or a run had tasks that did not finish ok."""
     ideal_sequential_s: float | None
     """Sum of the delays: what a sequential run would ideally take (shown when none was measured)."""
     speedup_vs_ideal_sequential: float | None
-    """ideal_sequential_s / wall_median_s."""
+    """ideal_sequential_s / wall_median_s; None like ``efficiency``."""
     failed_tasks: int
     """Tasks that ended with an error, over all runs."""
     cancelled_tasks: int
-    """Tasks cancelled or never started, over all runs."""
+    """Tasks cancelled after they started, or never started, over all runs."""
+    not_started_tasks: int
+    """Of ``cancelled_tasks``, those never started (the strategy stopped first)."""
+    error_rate: float
+    """Tasks that did not finish ok (failed, cancelled, never started) over all tasks of all runs."""
+    missing_reason: str | None
+    """Why speedup, efficiency, queueing and throughput are None, e.g. '3 of 5 runs had failed tasks'; None if shown."""
     peak_inflight: int
     """Largest in-flight count seen in any run."""
     peak_queued: int
@@ -70,11 +103,44 @@ class Summary:
     overhead_s: float | None
     """Zero-delay round trip x requests on the critical path (see bench.model); None without a calibration."""
     residual_s: float | None
-    """Median wall time - ideal - overhead: queueing and contention."""
+    """Median wall time - ideal - overhead: queueing and contention; None like ``efficiency``."""
+    unexplained: str | None
+    """What the model cannot explain over the whole wall-time interval (efficiency above 100%, negative queueing);
+    None when it can."""
+    requests_per_s: float | None
+    """Tasks / median wall time, when every run completed."""
     latency_ms: dict[int, float]
-    """Task latency percentiles (50, 90, 99) over all runs, in ms."""
+    """Percentiles (50, 90, 99) of end - created over tasks that finished ok, in ms (version 1 files: end - start)."""
+    wait_ms: dict[int, float]
+    """Percentiles (50, 90, 99) of start - created (semaphore, pool, connection waits) over tasks that finished ok,
+    in ms; empty when no wait was recorded (version 1 files)."""
     warnings: tuple[str, ...]
-    """Noise warnings on the wall times (see bench.stats.noise_warnings)."""
+    """Noise warnings on the wall times, each saying what to do (see bench.stats.noise_warnings)."""
+
+
+@dataclass(frozen=True)
+class Summaries:
+    """Every summary row of one results file, computed once; report, CSV, charts and check all take this."""
+
+    scenarios: tuple[tuple[Summary, ...], ...]
+    """Rows of each scenario, aligned with ``ResultsFile.scenarios``."""
+
+    @property
+    def rows(self) -> tuple[Summary, ...]:
+        """Every row of every scenario, in file order."""
+        return tuple(row for rows in self.scenarios for row in rows)
+
+    def point(self, index: int, tasks: int) -> tuple[Summary, ...]:
+        """Rows of scenario ``index`` at one task count, in the scenario's strategy order."""
+        return tuple(row for row in self.scenarios[index] if row.tasks == tasks)
+
+    def get(self, scenario: str, tasks: int, strategy: str) -> Summary | None:
+        """The row of (scenario name, task count, strategy label), or None."""
+        return next((r for r in self.rows if (r.scenario, r.tasks, r.strategy) == (scenario, tasks, strategy)), None)
+
+
+def _ends(interval: Interval) -> tuple[float, float]:
+    return interval.low, interval.high
 
 
 def _limit(spec: StrategySpec) -> int | None:
@@ -95,72 +161,149 @@ def binding_limit(run: RunResult, tasks: int) -> str | None:
     return None
 
 
+def missing_reason(runs: Sequence[RunResult], label: str = "") -> str | None:
+    """'3 of 5 runs had failed tasks' (prefixed by ``label``) when some runs did not complete, else None."""
+    bad = sum(not run.complete for run in runs)
+    if not bad:
+        return None
+    return f"{label + ': ' if label else ''}{bad} of {len(runs)} run{'' if len(runs) == 1 else 's'} had failed tasks"
+
+
 def _paired_speedups(by_round: dict[tuple[str, int], float], label: str) -> tuple[float, ...]:
-    """Sequential time / this strategy's time, for every round where both ran."""
-    rounds = sorted(r for (lab, r) in by_round if lab == label and ("sequential", r) in by_round)
-    return paired_ratios([by_round["sequential", r] for r in rounds], [by_round[label, r] for r in rounds])
+    """Sequential time / this strategy's time, for every round where both ran (and completed)."""
+    rounds = sorted(r for (lab, r) in by_round if lab == label and (BASELINE, r) in by_round)
+    return paired_ratios([by_round[BASELINE, r] for r in rounds], [by_round[label, r] for r in rounds])
+
+
+def _task_times_ms(runs: Sequence[RunResult]) -> tuple[list[float], list[float], bool]:
+    """Latencies (end - created) and waits (start - created) of the tasks that finished ok, in ms, and whether any
+    wait was recorded at all (a version 1 file has created = start everywhere)."""
+    latencies: list[float] = []
+    waits: list[float] = []
+    recorded = False
+    for run in runs:
+        s = run.samples
+        for created, start, end, error in zip(s.created_ns, s.start_ns, s.end_ns, s.error, strict=True):
+            if error == "" and min(created, start, end) >= 0:
+                latencies.append((end - created) / 1e6)
+                waits.append((start - created) / 1e6)
+                recorded = recorded or start != created
+    return latencies, waits, recorded
+
+
+def _p50_90_99(values: Sequence[float]) -> dict[int, float]:
+    return {int(q): v for q, v in percentiles(values).items()} if values else {}
+
+
+def unexplained(ideal_s: float, overhead_s: float | None, wall: Interval) -> str | None:
+    """What the ideal model cannot explain over the whole wall-time interval, or None.
+
+    Efficiency above 100% (the run beat its ideal) or a negative remainder once the overhead is added.
+    """
+    level = format_level(wall.level)
+    if wall.high > 0 and ideal_s / wall.high > 1:
+        return (
+            f"faster than the ideal over its whole {level} interval (efficiency {ideal_s / wall.high:.0%} at best): "
+            "the delays delivered were shorter than modelled"
+        )
+    if overhead_s is not None and wall.high - ideal_s - overhead_s < 0:
+        return (
+            f"negative queueing over its whole {level} interval ({(wall.high - ideal_s - overhead_s) * 1e3:.3g} ms "
+            "at most): the model overstates the per-request overhead"
+        )
+    return None
+
+
+def _speedup(
+    by_round: dict[tuple[str, int], float], label: str, runs: Sequence[RunResult], baseline: Sequence[RunResult]
+) -> tuple[Interval | None, float | None, str | None]:
+    """(interval, median) of the paired speedup from complete rounds, or why there is none."""
+    own = missing_reason(runs)
+    if own:
+        return None, None, own
+    if not baseline:
+        return None, None, None
+    if missing_reason(baseline):
+        return None, None, f"no speedup: {missing_reason(baseline, BASELINE)}"
+    ratios = _paired_speedups(by_round, label)
+    if not ratios:
+        return None, None, f"no round ran both {BASELINE} and {label}"
+    return speedup_interval(ratios), median(ratios), None
+
+
+def _summarise_strategy(
+    scenario: str,
+    spec: StrategySpec,
+    point: PointResult,
+    rtt_ms: float | None,
+    by_round: dict[tuple[str, int], float],
+) -> Summary | None:
+    """One row; None when the strategy has no runs at this task count."""
+    runs = sorted((r for r in point.runs if r.strategy == spec.label), key=lambda r: r.repeat)
+    if not runs:
+        return None
+    walls = [r.wall_ns / 1e9 for r in runs]  # in round order: the first run is the first
+    wall, spread, wall_ci = median(walls), describe(walls), median_interval(walls)
+    baseline = [r for r in point.runs if r.strategy == BASELINE]
+    speedup_ci, speedup, reason = _speedup(by_round, spec.label, runs, baseline)
+    complete = missing_reason(runs) is None
+    known = bool(point.delays_ms)
+    ideal = ideal_ms(spec.name, _limit(spec), point.delays_ms) / 1000 if known else None
+    overhead = overhead_ms(spec.name, _limit(spec), point.tasks, rtt_ms) / 1000 if rtt_ms is not None else None
+    ideal_seq = sum(point.delays_ms) / 1000 if known else None
+    latencies, waits, waits_recorded = _task_times_ms(runs)
+    tasks_run = sum(r.tasks for r in runs)
+    return Summary(
+        scenario=scenario,
+        tasks=point.tasks,
+        strategy=spec.label,
+        name=spec.name,
+        params=dict(spec.params),
+        runs=len(runs),
+        complete_runs=sum(r.complete for r in runs),
+        wall_median_s=wall,
+        wall_ci_s=(wall_ci.low, wall_ci.high),
+        wall_ci_level=wall_ci.level,
+        wall_min_s=spread.min,
+        wall_max_s=spread.max,
+        wall_mean_s=spread.mean,
+        wall_stdev_s=spread.stdev,
+        wall_q1_s=spread.q1,
+        wall_q3_s=spread.q3,
+        wall_iqr_s=spread.iqr,
+        speedup=speedup,
+        speedup_ci=(speedup_ci.low, speedup_ci.high) if speedup_ci else None,
+        speedup_ci_level=speedup_ci.level if speedup_ci else None,
+        ideal_s=ideal,
+        efficiency=ideal / wall if ideal is not None and complete else None,
+        ideal_sequential_s=ideal_seq,
+        speedup_vs_ideal_sequential=ideal_seq / wall if ideal_seq is not None and complete else None,
+        failed_tasks=sum(r.failed for r in runs),
+        cancelled_tasks=sum(r.cancelled + r.not_started for r in runs),
+        not_started_tasks=sum(r.not_started for r in runs),
+        error_rate=sum(r.not_ok for r in runs) / tasks_run if tasks_run else 0.0,
+        missing_reason=reason,
+        peak_inflight=max(r.peak_inflight for r in runs),
+        peak_queued=max(r.peak_queued for r in runs),
+        bound_by=next((b for b in (binding_limit(r, point.tasks) for r in runs) if b), None),
+        limits=dict(runs[0].limits),
+        overhead_s=overhead,
+        residual_s=wall - ideal - overhead if ideal is not None and overhead is not None and complete else None,
+        unexplained=unexplained(ideal, overhead, wall_ci) if ideal is not None and complete else None,
+        requests_per_s=point.tasks / wall if complete and wall > 0 else None,
+        latency_ms=_p50_90_99(latencies),
+        wait_ms=_p50_90_99(waits) if waits_recorded else {},
+        warnings=noise_warnings(walls),
+    )
 
 
 def summarise_point(
     scenario: str, specs: tuple[StrategySpec, ...], point: PointResult, rtt_ms: float | None = None
 ) -> list[Summary]:
     """Summaries of every strategy at one task count, in the scenario's order."""
-    walls: dict[str, list[float]] = {}
-    by_round: dict[tuple[str, int], float] = {}
-    for run in point.runs:
-        walls.setdefault(run.strategy, []).append(run.wall_ns / 1e9)
-        by_round[run.strategy, run.repeat] = run.wall_ns / 1e9
-    rows = []
-    for spec in specs:
-        runs = [r for r in point.runs if r.strategy == spec.label]
-        if not runs:
-            continue
-        wall = median(walls[spec.label])
-        spread = describe(walls[spec.label])
-        speedups = _paired_speedups(by_round, spec.label)
-        known = bool(point.delays_ms)
-        ideal = ideal_ms(spec.name, _limit(spec), point.delays_ms) / 1000 if known else None
-        overhead = overhead_ms(spec.name, _limit(spec), point.tasks, rtt_ms) / 1000 if rtt_ms is not None else None
-        complete = all(r.cancelled == 0 and r.not_started == 0 for r in runs)  # stopped early: ideal would mislead
-        in_order = [r.wall_ns / 1e9 for r in sorted(runs, key=lambda r: r.repeat)]
-        latencies = [ns / 1e6 for r in runs for ns in r.samples.latencies_ns()]
-        ideal_seq = sum(point.delays_ms) / 1000 if known else None
-        rows.append(
-            Summary(
-                scenario=scenario,
-                tasks=point.tasks,
-                strategy=spec.label,
-                name=spec.name,
-                params=dict(spec.params),
-                runs=len(runs),
-                wall_median_s=wall,
-                wall_ci_s=bootstrap_ci(walls[spec.label]),
-                wall_min_s=spread.min,
-                wall_max_s=spread.max,
-                wall_mean_s=spread.mean,
-                wall_stdev_s=spread.stdev,
-                wall_q1_s=spread.q1,
-                wall_q3_s=spread.q3,
-                wall_iqr_s=spread.iqr,
-                speedup=median(speedups) if speedups else None,
-                speedup_ci=bootstrap_ci(speedups) if speedups else None,
-                ideal_s=ideal,
-                efficiency=ideal / wall if ideal is not None and complete else None,
-                ideal_sequential_s=ideal_seq,
-                speedup_vs_ideal_sequential=ideal_seq / wall if ideal_seq is not None else None,
-                failed_tasks=sum(r.failed for r in runs),
-                cancelled_tasks=sum(r.cancelled + r.not_started for r in runs),
-                peak_inflight=max(r.peak_inflight for r in runs),
-                peak_queued=max(r.peak_queued for r in runs),
-                bound_by=next((b for b in (binding_limit(r, point.tasks) for r in runs) if b), None),
-                limits=dict(runs[0].limits),
-                overhead_s=overhead,
-                residual_s=wall - ideal - overhead if ideal is not None and overhead is not None and complete else None,
-                latency_ms={int(q): v for q, v in percentiles(latencies).items()} if latencies else {},
-                warnings=noise_warnings(in_order),
-            )
-        )
-    return rows
+    by_round = {(run.strategy, run.repeat): run.wall_ns / 1e9 for run in point.runs if run.complete}
+    rows = (_summarise_strategy(scenario, spec, point, rtt_ms, by_round) for spec in specs)
+    return [row for row in rows if row is not None]
 
 
 def summarise(result: ScenarioResult) -> list[Summary]:
@@ -170,19 +313,27 @@ def summarise(result: ScenarioResult) -> list[Summary]:
     return [row for point in result.points for row in summarise_point(result.scenario.name, specs, point, rtt)]
 
 
-def summary_frame(results: ResultsFile) -> pd.DataFrame:
-    """Every summary row of every scenario as a DataFrame (interval ends and percentiles as their own columns)."""
+def summarise_file(results: ResultsFile) -> Summaries:
+    """Every row of every scenario of a results file, once: hand the result to every report, chart and check."""
+    return Summaries(tuple(tuple(summarise(result)) for result in results.scenarios))
+
+
+def summary_frame(results: ResultsFile | Summaries) -> pd.DataFrame:
+    """Every summary row as a DataFrame (interval ends and percentiles as their own columns)."""
     import pandas as pd
 
+    summaries = results if isinstance(results, Summaries) else summarise_file(results)
     records = []
-    for scenario in results.scenarios:
-        for row in summarise(scenario):
-            record = {k: v for k, v in asdict(row).items() if k not in ("limits", "latency_ms", "warnings", "params")}
-            record["wall_ci_low_s"], record["wall_ci_high_s"] = record.pop("wall_ci_s")
-            ci = record.pop("speedup_ci")
-            record["speedup_ci_low"], record["speedup_ci_high"] = ci if ci else (None, None)
-            for q, value in row.latency_ms.items():
-                record[f"latency_p{q}_ms"] = value
-            record["warnings"] = "; ".join(row.warnings)
-            records.append(record)
+    for row in summaries.rows:
+        skip = ("limits", "latency_ms", "wait_ms", "warnings", "params")
+        record = {k: v for k, v in asdict(row).items() if k not in skip}
+        record["wall_ci_low_s"], record["wall_ci_high_s"] = record.pop("wall_ci_s")
+        ci = record.pop("speedup_ci")
+        record["speedup_ci_low"], record["speedup_ci_high"] = ci if ci else (None, None)
+        for q, value in row.latency_ms.items():
+            record[f"latency_p{q}_ms"] = value
+        for q, value in row.wait_ms.items():
+            record[f"wait_p{q}_ms"] = value
+        record["warnings"] = "; ".join(row.warnings)
+        records.append(record)
     return pd.DataFrame(records)

@@ -53,3 +53,9 @@ adaptive_values = st.fixed_dictionaries(
     },
 )
 """Scenario keys of repeats (fixed or ``auto``) and client processes, valid and not, to add to a valid document."""
+
+confidence_levels = st.sampled_from([0.5, 0.8, 0.9, 0.95, 0.99])
+"""A confidence level an interval is asked for."""
+
+round_timings_s = st.lists(st.floats(min_value=1e-4, max_value=10.0), min_size=2, max_size=60)
+"""Wall times of 2 to 60 rounds, in seconds."""

@@ -37,7 +37,7 @@ from bench.check import (
 )
 from bench.errors import IobenchError, UsageError
 from bench.report import scenario_table
-from bench.results import ResultsFile, read_results, resolve, utc_stamp, write_atomic
+from bench.results import ResultsFile, ScenarioResult, read_results, resolve, utc_stamp, write_atomic
 from bench.runner import NullProgress, run_all
 from bench.scenario import load_paths
 from bench.server import LocalServer, is_loopback, serve_foreground
@@ -55,6 +55,7 @@ class RichProgress:
             TimeElapsedColumn(),
             console=console,
             transient=True,
+            auto_refresh=False,  # drawn between runs only: no refresh thread takes the GIL inside a timed run
         )
         self.task_id: TaskID | None = None
 
@@ -67,8 +68,9 @@ class RichProgress:
         """Advance the bar."""
         if self.task_id is not None:
             self.progress.update(self.task_id, advance=1, current=f"{tasks} tasks, {label}")
+            self.progress.refresh()
 
-    def scenario_done(self, name: str) -> None:
+    def scenario_done(self, result: ScenarioResult) -> None:
         """Remove the bar."""
         if self.task_id is not None:
             self.progress.remove_task(self.task_id)

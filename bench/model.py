@@ -1,32 +1,37 @@
-"""The ideal time of each strategy from the exact per-task delays: what the run would take with zero overhead.
+"""The mathematics of the ideal time: what a run would take if every task cost exactly its service time.
 
-    >>> ideal_ms("sequential", None, [100, 200, 50])
+    >>> makespan_ms([100, 200, 50], workers=1)          # one at a time: the sum
     350.0
-    >>> makespan_ms([5, 1, 1, 1, 4], workers=3)      # list scheduling, tasks taken in index order
+    >>> makespan_ms([5, 1, 1, 1, 4], workers=3)         # list scheduling, tasks taken in index order
     5.0
+    >>> critical_path_requests(tasks=10, workers=3)     # requests one after another on the longest path
+    4
 
-Model: tasks cost exactly their server delay and nothing else. ``sequential`` runs them end to end (the sum);
-``gather``-like strategies run all at once (the largest); a strategy limited to k at a time (a semaphore, a pool of
-k threads) is k identical workers each taking the next task in index order when it frees up, i.e. Graham's list
-scheduling (R. L. Graham, "Bounds on multiprocessing timing anomalies", SIAM J. Appl. Math. 17(2), 1969); its
-makespan is the ideal time. Efficiency = ideal / measured.
+Only numbers live here; which concurrency a strategy reaches (its semaphore, its pool, the connector limit) is the
+strategy's own knowledge (``Strategy.effective_concurrency`` in bench.strategies), and the strategies call these
+functions with it.
 
-Where the rest went: ``overhead`` is the zero-delay round trip (measured once per scenario) times the number of
-requests made one after another on the critical path (n, ceil(n/k) or 1); whatever remains of
-measured - ideal - overhead is queueing and contention (a connector limit, one CPU serving n sockets, the GIL).
+Model: k identical workers (k = the effective concurrency) each take the next task in index order when they free
+up: Graham's list scheduling (R. L. Graham, "Bounds on multiprocessing timing anomalies", SIAM J. Appl. Math.
+17(2), 1969). With k = 1 that is the sum of the service times, with k >= n the largest; in between, the
+makespan. Efficiency = ideal / measured.
+
+Where the rest went: ``overhead`` is the per-request cost of the client stack (calibrated per stack) times the
+requests made one after another on the critical path (ceil(n/k)); whatever remains of measured - ideal - overhead
+is queueing and contention (a connector limit, one CPU serving n sockets, the GIL) when k > 1, and plain model
+error when k = 1 (nothing queues with one request in flight).
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Mapping, Sequence
-from types import MappingProxyType
+from collections.abc import Sequence
 
-CONCURRENT = frozenset({"gather", "taskgroup", "as_completed"})
-"""Strategies that start every task at once."""
-LIMITED: Mapping[str, str] = MappingProxyType({"bounded": "limit", "threads": "workers"})
-"""Strategies that run at most k tasks at once, and the parameter that holds k."""
+
+def _check_delays(delays_ms: Sequence[float]) -> None:
+    if any(not d >= 0 for d in delays_ms):  # also rejects NaN
+        raise ValueError("delays must be non-negative numbers")
 
 
 def makespan_ms(delays_ms: Sequence[float], workers: int) -> float:
@@ -47,39 +52,11 @@ def makespan_ms(delays_ms: Sequence[float], workers: int) -> float:
     return max(free_at)
 
 
-def _check_delays(delays_ms: Sequence[float]) -> None:
-    if any(not d >= 0 for d in delays_ms):  # also rejects NaN
-        raise ValueError("delays must be non-negative numbers")
-
-
-def ideal_ms(strategy: str, limit: int | None, delays_ms: Sequence[float]) -> float:
-    """Ideal wall time of ``strategy`` over ``delays_ms``; ``limit`` is k for the strategies in LIMITED."""
-    _check_delays(delays_ms)
-    if strategy == "sequential":
-        return math.fsum(delays_ms)
-    if strategy in CONCURRENT:
-        return float(max(delays_ms, default=0.0))
-    if strategy in LIMITED:
-        if limit is None:
-            raise ValueError(f"{strategy} needs its {LIMITED[strategy]} to compute an ideal time")
-        return makespan_ms(delays_ms, limit)
-    raise ValueError(f"no ideal-time model for strategy {strategy!r}")
-
-
-def critical_path_requests(strategy: str, limit: int | None, tasks: int) -> int:
-    """Requests one after another on the longest path: n for sequential, ceil(n/k) with k at once, 1 for all."""
-    if tasks <= 0:
-        return 0
-    if strategy == "sequential":
-        return tasks
-    if strategy in LIMITED and limit:
-        return math.ceil(tasks / limit)
-    return 1
-
-
-def overhead_ms(strategy: str, limit: int | None, tasks: int, rtt_ms: float) -> float:
-    """Per-request overhead on the critical path: round trips in a row x one zero-delay round trip."""
-    return critical_path_requests(strategy, limit, tasks) * rtt_ms
+def critical_path_requests(tasks: int, workers: int) -> int:
+    """Requests one after another on the longest path: ceil(n / k) (n for k = 1, 1 for k >= n)."""
+    if workers < 1:
+        raise ValueError(f"need at least 1 worker, got {workers}")
+    return math.ceil(tasks / workers) if tasks > 0 else 0
 
 
 def efficiency(ideal: float, measured: float) -> float:

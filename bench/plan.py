@@ -28,7 +28,6 @@ from bench.scenario import (
     Exponential,
     Fixed,
     Latency,
-    LocalTarget,
     LogNormal,
     Normal,
     Scenario,
@@ -182,7 +181,7 @@ def make_plan(scenario: Scenario) -> Plan:
     most = max(scenario.tasks)
     latency = scenario.latency
     all_delays = draw_delays(latency, most, scenario.seed) if latency is not None else ()
-    rate = scenario.target.error_rate if isinstance(scenario.target, LocalTarget) else 0.0
+    rate = float(getattr(scenario.target, "error_rate", 0.0))
     labels = tuple(s.label for s in scenario.strategies)
     points = []
     for n in scenario.tasks:

@@ -50,8 +50,8 @@ from bench.loops import LOOPS, loop_factory
 if TYPE_CHECKING:  # aiohttp and pydantic load only when a fixture needs them: this plugin is in every pytest run
     import aiohttp
 
+    from bench.recording import AsyncOp
     from bench.strategies import AsyncStrategy
-    from bench.targets import AsyncOp
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -290,7 +290,7 @@ class StrategyRun:
         self._done = 0
 
     async def _task(self, i: int) -> None:
-        status, _ = await self._op(i)
+        status, _, _ = await self._op(i)
         if status != 200:
             from bench.strategies import TaskFailed
 
@@ -315,7 +315,7 @@ async def _open_session(limit: int | None, timeout_s: float, warm_url: str, conn
     connector = aiohttp.TCPConnector(limit=limit or 0, limit_per_host=0)
     session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=timeout_s))
 
-    from bench.runner import warm_pool
+    from bench.targets import warm_pool
 
     try:
         await warm_pool(session, warm_url, connections)

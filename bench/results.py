@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bench import __version__
 from bench.errors import ResultsError, first_error
-from bench.scenario import Scenario
+from bench.scenario import DEPENDENT_MODELS, Scenario
 
 if TYPE_CHECKING:  # pandas loads only when a DataFrame is asked for: it costs ~50 MB and a second at start-up
     import pandas as pd
@@ -212,6 +212,9 @@ class ResultsFile(_Frozen):
     """False while running, or when interrupted before every scenario finished."""
     environment: Environment
     scenarios: tuple[ScenarioResult, ...]
+
+
+DEPENDENT_MODELS.extend((ScenarioResult, ResultsFile))  # rebuilt when a target kind is registered
 
 
 def _git_commit() -> str | None:

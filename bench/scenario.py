@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, Union, get_args
 from urllib.parse import urlsplit
 
 import yaml
@@ -29,6 +29,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from bench.errors import Loc, ScenarioError, describe_error, did_you_mean
@@ -205,15 +206,26 @@ def _target_kind(value: Any) -> str | None:
     return getattr(value, "kind", None)
 
 
-Target = Annotated[
-    Annotated[LocalTarget, Tag("local")]
-    | Annotated[SleepTarget, Tag("sleep")]
-    | Annotated[CallableTarget, Tag("callable")]
-    | Annotated[UrlTarget, Tag("url")],
-    Discriminator(_target_kind),
-]
-TARGET_KINDS: tuple[str, ...] = tuple(get_args(member)[1].tag for member in get_args(get_args(Target)[0]))
-"""Every target ``kind``, read from the union above."""
+TARGET_MODELS: dict[str, type[BaseModel]] = {
+    "local": LocalTarget,
+    "sleep": SleepTarget,
+    "callable": CallableTarget,
+    "url": UrlTarget,
+}
+"""The scenario model of every target ``kind``; ``register_target_kind`` adds one."""
+
+
+def _target_union() -> Any:
+    members = tuple(Annotated[model, Tag(kind)] for kind, model in TARGET_MODELS.items())
+    return Annotated[Union[members], Discriminator(_target_kind)]  # noqa: UP007 (a runtime-built union)
+
+
+if TYPE_CHECKING:  # what the type checker sees; at run time, the union of TARGET_MODELS as it stands
+    Target: TypeAlias = LocalTarget | SleepTarget | CallableTarget | UrlTarget
+else:
+    Target = _target_union()
+TARGET_KINDS: tuple[str, ...] = tuple(TARGET_MODELS)
+"""Every target ``kind``, read from TARGET_MODELS."""
 _TAG_OWNERS = {dist: f"dist: {dist}" for dist in DISTRIBUTIONS} | {kind: f"kind: {kind}" for kind in TARGET_KINDS}
 """The tags pydantic puts in an error's location, as the YAML that chose them."""
 
@@ -478,7 +490,8 @@ class Scenario(_Record):
     @property
     def latency(self) -> Latency | None:
         """The delay distribution, or None for targets whose delays are not ours (callable, url)."""
-        return self.target.latency if isinstance(self.target, LocalTarget | SleepTarget) else None
+        latency = getattr(self.target, "latency", None)
+        return latency if isinstance(latency, Fixed | Uniform | Normal | LogNormal | Exponential) else None
 
     @field_validator("name", mode="after")
     @classmethod
@@ -751,3 +764,22 @@ def definition_hash(scenario: Scenario) -> str:
     """
     text = json.dumps(definition(scenario), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+DEPENDENT_MODELS: list[type[BaseModel]] = []
+"""Models that embed Scenario (the results records): rebuilt when a target kind is added."""
+
+
+def register_target_kind(kind: str, model: type[BaseModel]) -> None:
+    """Accept ``target: {kind: KIND, ...}`` in scenarios, validated by ``model`` (which has ``kind: Literal[KIND]``).
+
+    Pair it with a driver (``bench.targets.register_driver``): together they are a new target kind.
+    """
+    global TARGET_KINDS
+    TARGET_MODELS[kind] = model
+    TARGET_KINDS = tuple(TARGET_MODELS)
+    _TAG_OWNERS[kind] = f"kind: {kind}"
+    Scenario.model_fields["target"] = FieldInfo.from_annotation(_target_union())
+    Scenario.model_rebuild(force=True)
+    for dependent in DEPENDENT_MODELS:
+        dependent.model_rebuild(force=True)

@@ -4,9 +4,19 @@
     >>> strategy = spec.build()
     >>> await strategy.run(10, task)   # task(i) does request i and raises TaskFailed on failure
 
-A strategy only decides *how the tasks are scheduled*; the runner owns timing, requests and bookkeeping.
-Adding a strategy: subclass ``Strategy``, give it ``name`` (and a ``Params`` model if it takes any), and add it to
-``REGISTRY``.
+A strategy decides *how the tasks are scheduled*, and so owns its model: how many tasks it has in flight at once
+(``effective_concurrency``, the connector limit included), and from that its ideal time, its critical path and
+what the unexplained remainder of a row is called. The runner owns timing, requests and bookkeeping.
+
+Adding a strategy is one class, anywhere (tests do it too)::
+
+    @register
+    class Lifo(AsyncStrategy):
+        name = "lifo"
+        def planned_concurrency(self, n: int) -> int: return n
+        async def run(self, n: int, task: TaskFn) -> None: await asyncio.gather(*(task(i) for i in reversed(range(n))))
+
+Report, charts and check then work for it with no other edit.
 """
 
 from __future__ import annotations
@@ -14,18 +24,33 @@ from __future__ import annotations
 import asyncio
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from bench.errors import describe_error, did_you_mean
+from bench.model import critical_path_requests, makespan_ms
 
 TaskFn = Callable[[int], Coroutine[Any, Any, None]]
-"""``task(i)``: perform task ``i``, record it, and raise ``TaskFailed`` if it failed."""
-SyncTaskFn = Callable[[int], None]
-"""The blocking twin of ``TaskFn``, for thread-pool strategies."""
+"""``task(i)`` creates task ``i`` (its creation time is stamped then); awaiting it performs and records the task,
+raising ``TaskFailed`` if it failed. Create a task when your code would (before waiting for a semaphore, say)."""
+
+
+class SyncTaskFn(Protocol):
+    """The blocking twin of ``TaskFn``, for thread-pool strategies."""
+
+    def __call__(self, i: int) -> None:
+        """Perform and record task ``i`` (in a worker thread); raise TaskFailed if it failed."""
+
+    def create(self, indices: Iterable[int]) -> Iterator[int]:
+        """Yield ``indices``, stamping each task's creation as it is handed out (to ``Executor.map``, say)."""
+        ...
+
+
+REFERENCE = "sequential"
+"""The label every speedup is measured against."""
 
 
 class TaskFailed(Exception):
@@ -54,6 +79,9 @@ class Strategy(ABC):
     def __init__(self, params: BaseModel | None = None) -> None:
         self.params = params if params is not None else self.Params()
 
+    blocking: ClassVar[bool] = False
+    """True for strategies that run blocking tasks in threads (``open``/``run``/``close``), not coroutines."""
+
     @abstractmethod
     def planned_concurrency(self, n: int) -> int:
         """How many tasks this strategy means to have in flight at once for ``n`` tasks."""
@@ -61,6 +89,26 @@ class Strategy(ABC):
     def limits(self) -> dict[str, int | None]:
         """Concurrency limits this strategy itself imposes (a semaphore, a pool size), by name."""
         return {}
+
+    def effective_concurrency(self, n: int, connector_limit: int | None = None) -> int:
+        """Tasks really in flight at once: the planned concurrency, capped by the connector limit if one applies."""
+        k = self.planned_concurrency(n)
+        if connector_limit:
+            k = min(k, connector_limit)
+        return max(k, 1)
+
+    def ideal_ms(self, delays_ms: Iterable[float], connector_limit: int | None = None) -> float:
+        """Wall time with zero overhead: the makespan of the effective concurrency over the service times."""
+        delays = list(delays_ms)
+        return makespan_ms(delays, self.effective_concurrency(len(delays), connector_limit))
+
+    def critical_path(self, n: int, connector_limit: int | None = None) -> int:
+        """Requests made one after another on the longest path: each pays the per-request overhead."""
+        return critical_path_requests(n, self.effective_concurrency(n, connector_limit))
+
+    def remainder_label(self, n: int, connector_limit: int | None = None) -> str:
+        """What measured - ideal - overhead is: queueing when several tasks compete, model error when one runs."""
+        return "queueing" if self.effective_concurrency(n, connector_limit) > 1 else "unexplained"
 
 
 class AsyncStrategy(Strategy):
@@ -79,6 +127,20 @@ class AsyncStrategy(Strategy):
         """Run tasks ``0..n-1``; return when the idiom considers the batch done, raise as the idiom does."""
 
 
+S = TypeVar("S", bound=type[Strategy])
+
+
+def register(cls: S) -> S:
+    """Make a strategy class available to scenarios under its ``name`` (a class decorator)."""
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+REGISTRY: dict[str, type[Strategy]] = {}
+"""Every strategy by name; scenarios may only name these."""
+
+
+@register
 class Sequential(AsyncStrategy):
     """``for i in range(n): await task(i)`` — the loop people write first. Stops at the first failure."""
 
@@ -100,6 +162,7 @@ class GatherParams(AsyncParams):
     return_exceptions: Annotated[bool, Strict()] = False
 
 
+@register
 class Gather(AsyncStrategy):
     """``await asyncio.gather(*tasks)`` — all at once; the first failure propagates, siblings keep running."""
 
@@ -122,6 +185,7 @@ class BoundedParams(AsyncParams):
     limit: Positive
 
 
+@register
 class Bounded(AsyncStrategy):
     """gather under ``asyncio.Semaphore(limit)`` — the usual way to be polite to a server."""
 
@@ -144,13 +208,17 @@ class Bounded(AsyncStrategy):
         """Gather every task, each waiting for the semaphore first."""
         semaphore = asyncio.Semaphore(self._limit())
 
-        async def guarded(i: int) -> None:
-            async with semaphore:
-                await task(i)
+        async def guarded(job: Coroutine[Any, Any, None]) -> None:
+            try:
+                async with semaphore:
+                    await job
+            finally:
+                job.close()  # never awaited when cancelled while waiting: close it quietly
 
-        await asyncio.gather(*(guarded(i) for i in range(n)))
+        await asyncio.gather(*(guarded(task(i)) for i in range(n)))
 
 
+@register
 class TaskGroupStrategy(AsyncStrategy):
     """``async with asyncio.TaskGroup()`` — all at once; the first failure cancels the siblings."""
 
@@ -167,6 +235,7 @@ class TaskGroupStrategy(AsyncStrategy):
                 group.create_task(task(i))
 
 
+@register
 class AsCompleted(AsyncStrategy):
     """``for next_done in asyncio.as_completed(tasks): await next_done`` — results in completion order."""
 
@@ -188,7 +257,26 @@ class ThreadsParams(_Params):
     workers: Positive
 
 
-class Threads(Strategy):
+class BlockingStrategy(Strategy):
+    """A strategy that runs blocking tasks in worker threads: ``open`` (warm), ``run`` (timed), ``close``."""
+
+    blocking = True
+
+    @abstractmethod
+    def open(self, n: int, warm: Callable[[], None]) -> None:
+        """Start the workers, each calling ``warm`` once; not timed."""
+
+    @abstractmethod
+    def run(self, n: int, task: SyncTaskFn) -> None:
+        """Run tasks ``0..n-1``, blocking the calling thread; raise as the idiom does."""
+
+    @abstractmethod
+    def close(self, cancel: bool = False) -> None:
+        """Stop the workers; ``cancel`` drops work still queued."""
+
+
+@register
+class Threads(BlockingStrategy):
     """``ThreadPoolExecutor(workers).map(blocking_task, range(n))`` — the classic pre-asyncio answer.
 
     Each worker thread keeps one keep-alive ``http.client`` connection. ``run`` blocks the calling thread, which
@@ -229,7 +317,7 @@ class Threads(Strategy):
     def run(self, n: int, task: SyncTaskFn) -> None:
         """Map the blocking task over the pool; the first failure propagates and cancels the queued tasks."""
         assert self.pool is not None, "call open() first"
-        for _ in self.pool.map(task, range(n)):
+        for _ in self.pool.map(task, task.create(range(n))):
             pass
 
     def close(self, cancel: bool = False) -> None:
@@ -237,12 +325,6 @@ class Threads(Strategy):
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=cancel)
             self.pool = None
-
-
-REGISTRY: dict[str, type[Strategy]] = {
-    cls.name: cls for cls in (Sequential, Gather, Bounded, TaskGroupStrategy, AsCompleted, Threads)
-}
-"""Every strategy by name; scenarios may only name these."""
 
 
 def _format_value(value: Any) -> str:

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-from bench.model import LIMITED, ideal_ms, overhead_ms
 from bench.results import PointResult, ResultsFile, RunResult, ScenarioResult
 from bench.stats import (
     Interval,
@@ -28,12 +27,13 @@ from bench.stats import (
     percentiles,
     speedup_interval,
 )
-from bench.strategies import StrategySpec
+from bench.strategies import REFERENCE, Strategy, StrategySpec
+from bench.targets import driver_class
 
 if TYPE_CHECKING:
     import pandas as pd
 
-BASELINE = "sequential"
+BASELINE = REFERENCE
 """The strategy every speedup is relative to."""
 
 
@@ -104,6 +104,11 @@ class Summary:
     """Zero-delay round trip x requests on the critical path (see bench.model); None without a calibration."""
     residual_s: float | None
     """Median wall time - ideal - overhead: queueing and contention; None like ``efficiency``."""
+    residual_kind: str
+    """What ``residual_s`` is: 'queueing' when several tasks compete, 'unexplained' (model error) when one runs at a
+    time (see Strategy.remainder_label)."""
+    ideal_source: str
+    """'delivered' (from the service times the server reported), 'requested' (the delays asked for), or ''."""
     unexplained: str | None
     """What the model cannot explain over the whole wall-time interval (efficiency above 100%, negative queueing);
     None when it can."""
@@ -143,10 +148,19 @@ def _ends(interval: Interval) -> tuple[float, float]:
     return interval.low, interval.high
 
 
-def _limit(spec: StrategySpec) -> int | None:
-    key = LIMITED.get(spec.name)
-    value = spec.params.get(key) if key else None
-    return int(value) if value is not None else None
+def _ideal_s(strategy: Strategy, point: PointResult, runs: Sequence[RunResult]) -> tuple[float | None, str]:
+    """The ideal wall time and where its service times came from: the median over complete runs of the ideal of
+    the service times the server delivered in that run, or else the requested delays."""
+    delivered = []
+    for run in runs:
+        if run.complete and run.samples.service_us and min(run.samples.service_us) >= 0:
+            connector = run.limits.get("connector_limit")
+            delivered.append(strategy.ideal_ms([us / 1000 for us in run.samples.service_us], connector) / 1000)
+    if delivered:
+        return median(delivered), "delivered"
+    if point.delays_ms:
+        return strategy.ideal_ms(point.delays_ms, runs[0].limits.get("connector_limit")) / 1000, "requested"
+    return None, ""
 
 
 def binding_limit(run: RunResult, tasks: int) -> str | None:
@@ -235,7 +249,7 @@ def _summarise_strategy(
     scenario: str,
     spec: StrategySpec,
     point: PointResult,
-    rtt_ms: float | None,
+    rtt_ms: dict[bool, float],
     by_round: dict[tuple[str, int], float],
 ) -> Summary | None:
     """One row; None when the strategy has no runs at this task count."""
@@ -248,8 +262,11 @@ def _summarise_strategy(
     speedup_ci, speedup, reason = _speedup(by_round, spec.label, runs, baseline)
     complete = missing_reason(runs) is None
     known = bool(point.delays_ms)
-    ideal = ideal_ms(spec.name, _limit(spec), point.delays_ms) / 1000 if known else None
-    overhead = overhead_ms(spec.name, _limit(spec), point.tasks, rtt_ms) / 1000 if rtt_ms is not None else None
+    strategy = spec.build()
+    connector = runs[0].limits.get("connector_limit")
+    ideal, ideal_source = _ideal_s(strategy, point, runs)
+    rtt = rtt_ms.get(strategy.blocking)
+    overhead = strategy.critical_path(point.tasks, connector) * rtt / 1000 if rtt is not None else None
     ideal_seq = sum(point.delays_ms) / 1000 if known else None
     latencies, waits, waits_recorded = _task_times_ms(runs)
     tasks_run = sum(r.tasks for r in runs)
@@ -289,6 +306,8 @@ def _summarise_strategy(
         limits=dict(runs[0].limits),
         overhead_s=overhead,
         residual_s=wall - ideal - overhead if ideal is not None and overhead is not None and complete else None,
+        residual_kind=strategy.remainder_label(point.tasks, connector),
+        ideal_source=ideal_source,
         unexplained=unexplained(ideal, overhead, wall_ci) if ideal is not None and complete else None,
         requests_per_s=point.tasks / wall if complete and wall > 0 else None,
         latency_ms=_p50_90_99(latencies),
@@ -298,19 +317,32 @@ def _summarise_strategy(
 
 
 def summarise_point(
-    scenario: str, specs: tuple[StrategySpec, ...], point: PointResult, rtt_ms: float | None = None
+    scenario: str, specs: tuple[StrategySpec, ...], point: PointResult, rtt_ms: dict[bool, float] | None = None
 ) -> list[Summary]:
     """Summaries of every strategy at one task count, in the scenario's order."""
     by_round = {(run.strategy, run.repeat): run.wall_ns / 1e9 for run in point.runs if run.complete}
-    rows = (_summarise_strategy(scenario, spec, point, rtt_ms, by_round) for spec in specs)
+    rows = (_summarise_strategy(scenario, spec, point, rtt_ms or {}, by_round) for spec in specs)
     return [row for row in rows if row is not None]
 
 
 def summarise(result: ScenarioResult) -> list[Summary]:
     """Summaries of every task count and strategy of one scenario."""
     specs = result.scenario.strategies
-    rtt = result.calibration_rtt_ms
-    return [row for point in result.points for row in summarise_point(result.scenario.name, specs, point, rtt)]
+    return [
+        row for point in result.points for row in summarise_point(result.scenario.name, specs, point, overheads(result))
+    ]
+
+
+def overheads(result: ScenarioResult) -> dict[bool, float]:
+    """Per-request overhead in ms of the client stack of blocking (True) and async (False) strategies, as calibrated
+    (a version 1 file has one figure, for aiohttp, which is all it knew)."""
+    stacks = driver_class(result.scenario.target).stacks
+    found = {
+        blocking: result.calibration[name].median_ms for blocking, name in stacks.items() if name in result.calibration
+    }
+    if not found and result.calibration_rtt_ms is not None:
+        found = {False: result.calibration_rtt_ms, True: result.calibration_rtt_ms}
+    return found
 
 
 def summarise_file(results: ResultsFile) -> Summaries:

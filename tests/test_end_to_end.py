@@ -116,7 +116,7 @@ def test_failed_status_is_recorded_not_hidden(write_scenario: Callable[[str, str
     results = run_all(load_paths([write_scenario(text, "fail")]), out, ["test"], NullProgress())
     runs = {r.strategy: r for r in results.scenarios[0].points[0].runs}
     seq = runs["sequential"]
-    assert (seq.outcome, seq.finished, seq.failed, seq.cancelled) == ("failed", 0, 1, 3)
+    assert (seq.outcome, seq.finished, seq.failed, seq.not_started) == ("failed", 0, 1, 3)
     assert seq.samples.error == ("http_status", "not_started", "not_started", "not_started")
     assert seq.reason == "task 0: HTTP 503"
     gathered = runs["gather"]

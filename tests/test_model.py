@@ -1,11 +1,15 @@
-"""Exact tests of bench.model (the ideal time of each strategy), and Hypothesis invariants of list scheduling."""
+"""Exact tests of bench.model (the mathematics of the ideal time) and of each strategy's own model, and Hypothesis
+invariants of list scheduling."""
 
 from __future__ import annotations
+
+import math
 
 import pytest
 from hypothesis import given
 
-from bench.model import CONCURRENT, LIMITED, efficiency, ideal_ms, makespan_ms
+from bench.model import critical_path_requests, efficiency, makespan_ms
+from bench.strategies import Strategy, StrategySpec
 from tests.strategies import delays_ms, worker_counts
 
 DELAYS = [5, 1, 1, 1, 4]
@@ -41,45 +45,78 @@ def test_makespan_needs_a_worker(workers):
         makespan_ms(DELAYS, workers)
 
 
-# --- ideal time per strategy ---------------------------------------------------------------------------------
+# --- critical path -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tasks", "workers", "expected"), [(10, 1, 10), (10, 3, 4), (10, 10, 1), (10, 50, 1), (0, 3, 0)]
+)
+def test_critical_path_is_ceil_of_tasks_over_workers(tasks, workers, expected):
+    assert critical_path_requests(tasks, workers) == expected
+
+
+def test_critical_path_needs_a_worker():
+    with pytest.raises(ValueError, match=r"^need at least 1 worker, got 0$"):
+        critical_path_requests(10, 0)
+
+
+# --- each strategy's own model (bench.strategies) -----------------------------------------------------------
+
+
+def _strategy(spec: object) -> Strategy:
+    return StrategySpec.model_validate(spec).build()
 
 
 def test_sequential_is_the_sum():
-    assert ideal_ms("sequential", None, DELAYS) == 12.0
-    assert ideal_ms("sequential", None, [100, 200, 50]) == 350.0
+    assert _strategy("sequential").ideal_ms(DELAYS) == 12.0
+    assert _strategy("sequential").ideal_ms([100, 200, 50]) == 350.0
 
 
-@pytest.mark.parametrize("strategy", ["gather", "taskgroup", "as_completed"])
-def test_concurrent_strategies_take_the_largest(strategy):
-    assert strategy in CONCURRENT
-    assert ideal_ms(strategy, None, DELAYS) == 5.0
-    assert ideal_ms(strategy, None, []) == 0.0
+@pytest.mark.parametrize("name", ["gather", "taskgroup", "as_completed"])
+def test_concurrent_strategies_take_the_largest(name):
+    assert _strategy(name).ideal_ms(DELAYS) == 5.0
+    assert _strategy(name).ideal_ms([]) == 0.0
 
 
-@pytest.mark.parametrize("strategy", ["bounded", "threads"])
+@pytest.mark.parametrize("name", ["bounded", "threads"])
 @pytest.mark.parametrize(("k", "expected"), [(1, 12.0), (2, 7.0), (3, 5.0), (5, 5.0), (50, 5.0)])
-def test_limited_strategies_take_the_makespan(strategy, k, expected):
-    assert ideal_ms(strategy, k, DELAYS) == expected == makespan_ms(DELAYS, k)
+def test_limited_strategies_take_the_makespan(name, k, expected):
+    key = "limit" if name == "bounded" else "workers"
+    assert _strategy({name: {key: k}}).ideal_ms(DELAYS) == expected == makespan_ms(DELAYS, k)
 
 
-def test_limited_strategies_name_their_parameter():
-    assert LIMITED == {"bounded": "limit", "threads": "workers"}
+@pytest.mark.parametrize(("limit", "expected"), [(None, 5.0), (2, 7.0), (1, 12.0)])
+def test_the_connector_limit_caps_a_gather(limit, expected):
+    # 1,000 tasks under a connector limit of 100 run in waves: the ideal is the makespan of 100, not the largest
+    assert _strategy("gather").ideal_ms(DELAYS, connector_limit=limit) == expected
+    assert _strategy("gather").effective_concurrency(5, limit) == (limit or 5)
 
 
-@pytest.mark.parametrize(("strategy", "parameter"), [("bounded", "limit"), ("threads", "workers")])
-def test_limited_strategy_without_its_limit_is_an_error(strategy, parameter):
-    with pytest.raises(ValueError, match=rf"^{strategy} needs its {parameter} to compute an ideal time$"):
-        ideal_ms(strategy, None, DELAYS)
+def test_the_smaller_of_semaphore_and_connector_limit_binds():
+    bounded = _strategy({"bounded": {"limit": 3}})
+    assert bounded.effective_concurrency(5, None) == 3
+    assert bounded.effective_concurrency(5, 2) == 2
+    assert bounded.ideal_ms(DELAYS, connector_limit=2) == 7.0
 
 
-def test_limited_strategy_with_no_worker_is_an_error():
-    with pytest.raises(ValueError, match=r"^need at least 1 worker, got -?[0-9]+$"):
-        ideal_ms("bounded", 0, DELAYS)
+@pytest.mark.parametrize(
+    ("spec", "tasks", "limit", "expected"),
+    [
+        ("sequential", 10, None, 10),
+        ("gather", 10, None, 1),
+        ("gather", 1000, 100, 10),
+        ({"bounded": {"limit": 3}}, 10, None, 4),
+    ],
+)
+def test_critical_path_of_each_strategy(spec, tasks, limit, expected):
+    assert _strategy(spec).critical_path(tasks, limit) == expected
 
 
-def test_unknown_strategy_is_an_error():
-    with pytest.raises(ValueError, match=r"^no ideal-time model for strategy 'warp'$"):
-        ideal_ms("warp", None, DELAYS)
+def test_one_request_in_flight_has_no_queueing_only_model_error():
+    assert _strategy("sequential").remainder_label(10) == "unexplained"
+    assert _strategy({"bounded": {"limit": 1}}).remainder_label(10) == "unexplained"
+    assert _strategy("gather").remainder_label(10, connector_limit=1) == "unexplained"
+    assert _strategy("gather").remainder_label(10) == "queueing"
 
 
 # --- efficiency ----------------------------------------------------------------------------------------------
@@ -97,8 +134,8 @@ def test_efficiency_needs_a_positive_measured_time(measured):
 
 
 # --- properties ----------------------------------------------------------------------------------------------
-# ideal_ms("sequential") uses sum(), which on Python 3.12+ is compensated, while makespan_ms adds delays one by
-# one: the two may differ in the last bit, so comparisons across them allow for rounding (see at_most).
+# makespan_ms(delays, 1) uses fsum, which is exact, while larger k add delays one by one: the two may differ in the
+# last bit, so comparisons across them allow for rounding (see at_most).
 
 
 def at_most(a: float, b: float) -> bool:
@@ -108,9 +145,9 @@ def at_most(a: float, b: float) -> bool:
 
 @given(delays_ms, worker_counts)
 def test_sequential_then_bounded_then_gather(delays, k):
-    sequential = ideal_ms("sequential", None, delays)
-    bounded = ideal_ms("bounded", k, delays)
-    gather = ideal_ms("gather", None, delays)
+    sequential = _strategy("sequential").ideal_ms(delays)
+    bounded = _strategy({"bounded": {"limit": k}}).ideal_ms(delays)
+    gather = _strategy("gather").ideal_ms(delays)
     assert at_most(bounded, sequential)
     assert bounded >= gather
 
@@ -129,8 +166,8 @@ def test_makespan_is_at_least_the_average_load_and_the_largest_task(delays, k):
 
 @given(delays_ms)
 def test_one_worker_is_sequential_and_enough_workers_is_gather(delays):
-    assert makespan_ms(delays, 1) == pytest.approx(ideal_ms("sequential", None, delays), rel=1e-12)
-    assert makespan_ms(delays, max(len(delays), 1)) == ideal_ms("gather", None, delays)
+    assert makespan_ms(delays, 1) == pytest.approx(math.fsum(delays), rel=1e-12)
+    assert makespan_ms(delays, max(len(delays), 1)) == max(delays, default=0.0)
 
 
 @pytest.mark.parametrize("delays", [[1.0, -5.0, 3.0], [float("nan")]])
@@ -138,4 +175,4 @@ def test_negative_or_nan_delays_are_refused(delays: list[float]) -> None:
     with pytest.raises(ValueError, match=r"^delays must be non-negative numbers$"):
         makespan_ms(delays, 2)
     with pytest.raises(ValueError, match=r"^delays must be non-negative numbers$"):
-        ideal_ms("sequential", None, delays)
+        _strategy("sequential").ideal_ms(delays)

@@ -18,8 +18,8 @@ from bench.plan import (
     round_order,
     williams_rows,
 )
-from bench.runner import task_urls
 from bench.scenario import Exponential, Fixed, LogNormal, Normal, Uniform, load_file, parse_scenario
+from bench.targets import task_urls
 from tests.strategies import error_rates, strategy_labels
 
 REPO = Path(__file__).resolve().parents[1]

@@ -13,8 +13,9 @@ import pytest
 from bench.errors import EnvironmentLimitError, ScenarioError
 from bench.loops import loop_factory
 from bench.plan import draw_delays, draw_errors
+from bench.preflight import preflight
 from bench.results import ResultsFile, RunResult
-from bench.runner import NullProgress, preflight, run_all
+from bench.runner import NullProgress, run_all
 from bench.scenario import Uniform, load_paths
 from bench.summary import summarise
 
@@ -76,7 +77,7 @@ def test_failing_tasks_are_exactly_the_seeded_ones(error_runs: dict[str, RunResu
 
 def test_sequential_stops_at_the_first_failure(error_runs: dict[str, RunResult]) -> None:
     run = error_runs["sequential"]
-    assert (run.outcome, run.finished, run.failed, run.cancelled) == ("failed", 8, 1, 11)
+    assert (run.outcome, run.finished, run.failed, run.cancelled, run.not_started) == ("failed", 8, 1, 0, 11)
     assert run.reason == "task 8: HTTP 500"
     assert run.samples.error[9:] == ("not_started",) * 11
 
@@ -92,9 +93,9 @@ def test_thread_pool_map_drops_queued_tasks_after_a_failure(error_runs: dict[str
     """Executor.map cancels the futures not yet started when the first failure is raised from its iterator."""
     run = error_runs["threads(workers=4)"]
     assert run.outcome == "failed" and run.reason.endswith(": HTTP 500")
-    assert run.cancelled > 0
+    assert run.not_started > 0
     assert {run.samples.error[i] for i in range(20) if run.samples.start_ns[i] < 0} == {"not_started"}
-    assert run.finished + run.failed + run.cancelled == 20
+    assert run.finished + run.failed + run.cancelled + run.not_started == 20
     assert run.samples.error[8] == "http_status"
 
 
@@ -109,12 +110,12 @@ def test_taskgroup_cancels_the_siblings(error_runs: dict[str, RunResult]) -> Non
     assert run.reason.endswith(": HTTP 500")
     cancelled = {i for i, e in enumerate(run.samples.error) if e == "cancelled"}
     assert set(SLOW_HEALTHY) <= cancelled
-    assert run.cancelled == len(cancelled) and run.finished + run.failed + run.cancelled == 20
+    assert run.cancelled == len(cancelled) and run.finished + run.failed + run.cancelled + run.not_started == 20
 
 
 def test_every_run_accounts_for_every_task(error_runs: dict[str, RunResult]) -> None:
     for run in error_runs.values():
-        assert run.finished + run.failed + run.cancelled == 20
+        assert run.finished + run.failed + run.cancelled + run.not_started == 20
         assert all((s >= 0) == (e >= 0) for s, e in zip(run.samples.start_ns, run.samples.end_ns, strict=True))
 
 
@@ -175,7 +176,7 @@ warmup: 0
     point = results.scenarios[0].points[0]
     assert point.delays_ms == ()
     runs = {r.strategy: r for r in point.runs}
-    assert (runs["sequential"].finished, runs["sequential"].failed, runs["sequential"].cancelled) == (3, 1, 4)
+    assert (runs["sequential"].finished, runs["sequential"].failed, runs["sequential"].not_started) == (3, 1, 4)
     for label in ("gather(return_exceptions=True)", "threads(workers=8)"):
         assert (runs[label].finished, runs[label].failed) == (7, 1), label
         assert runs[label].samples.error[3] == "exception"

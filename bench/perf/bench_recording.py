@@ -2,20 +2,20 @@
 
 Run by ``make perf``: ``pytest bench/perf/bench_recording.py --benchmark-enable --benchmark-json=FILE``.
 Both benchmarks run 1,000 no-op tasks; the difference of their means / 1,000 is the cost of the bookkeeping
-(start and end stamps, status, bytes, error, in-flight gauge) around one task.
+(created, start and end stamps, status, bytes, raw timing header, error) around one task.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bench.runner import _Recorder
+from bench.recording import Answer, Recorder
 
 TASKS = 1000
 
 
-async def _noop(i: int) -> tuple[int, int]:
-    return 200, 0
+async def _noop(i: int) -> Answer:
+    return 200, 0, None
 
 
 async def _bare() -> None:
@@ -24,7 +24,7 @@ async def _bare() -> None:
 
 
 def _recorded_batch() -> Any:
-    recorder = _Recorder(TASKS, fail_on_status=True)
+    recorder = Recorder(TASKS, fail_on_status=True)
     task = recorder.task_fn(_noop)
 
     async def batch() -> None:

@@ -27,12 +27,14 @@ from rich.table import Table
 
 from bench.perf.reference import hand_gather, hand_sequential
 from bench.plan import make_plan
+from bench.preflight import raise_fd_limit
 from bench.results import read_results
-from bench.runner import execute, prepare_work, raise_fd_limit
 from bench.scenario import Scenario, load_file, parse_scenario
 from bench.server import LocalServer
 from bench.stats import median
 from bench.summary import summarise
+from bench.targets import LocalDriver, driver_for
+from bench.timed import execute
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -58,9 +60,9 @@ def _zero_delay(tasks: int, strategies: str = "[sequential, gather]") -> Scenari
 
 def _iobench_seconds(runner: asyncio.Runner, scenario: Scenario, label: str, base_url: str) -> float:
     point = make_plan(scenario).points[0]
-    work = prepare_work(scenario, point, base_url)
+    driver = driver_for(scenario, point, base_url)
     spec = next(s for s in scenario.strategies if s.label == label)
-    result = runner.run(execute(spec.build(), work, scenario, repeat=0, position=0))
+    result = runner.run(execute(spec.build(), label, driver, scenario, repeat=0, position=0))
     if result.finished != point.tasks:
         raise RuntimeError(f"{label}: only {result.finished} of {point.tasks} tasks finished")
     return result.wall_ns / 1e9
@@ -68,7 +70,9 @@ def _iobench_seconds(runner: asyncio.Runner, scenario: Scenario, label: str, bas
 
 def _hand_seconds(runner: asyncio.Runner, scenario: Scenario, label: str, base_url: str) -> float:
     point = make_plan(scenario).points[0]
-    urls = prepare_work(scenario, point, base_url).urls
+    driver = driver_for(scenario, point, base_url)
+    assert isinstance(driver, LocalDriver)
+    urls = driver.urls
     script = hand_sequential if label == "sequential" else hand_gather
     gc.collect()  # the same hygiene iobench applies before its timed region
     return runner.run(script(urls, f"{base_url}/health"))

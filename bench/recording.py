@@ -1,0 +1,235 @@
+"""Per-task recording for one run: column buffers, and the task functions that fill them around an operation.
+
+    recorder = Recorder(n, fail_on_status=True)
+    task = recorder.task_fn(op)            # task(i) stamps creation; awaiting it stamps start and end
+    ...                                    # the timed run
+    samples = recorder.samples()           # frozen, after the clock stopped
+
+Inside the timed region a task only reads the clock and stores integers and the raw answer; everything derived
+(service times parsed from headers, peaks of in-flight and waiting tasks, error counts) is computed afterwards,
+so the timed region costs the same for every strategy, on a terminal and in CI.
+
+Three instants per task (ns after the run's start): ``created`` when the strategy created it, ``start`` when its
+I/O began (for HTTP: when the connector handed it a connection, so semaphore, pool and connector waits all fall
+before it), ``end`` when it ended. Latency is end - created, wait is start - created.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import http.client
+import threading
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from bench.results import Samples
+from bench.strategies import SyncTaskFn, TaskFailed, TaskFn
+
+Answer = tuple[int, int, str | None]
+"""What an operation returns: (HTTP status or 0, body bytes, the raw ``Server-Timing`` header or None)."""
+AsyncOp = Callable[[int], Awaitable[Answer]]
+"""``await op(i)`` performs task i; raises on failure."""
+SyncOp = Callable[[int], Answer]
+"""The blocking twin of AsyncOp."""
+
+_CURRENT: contextvars.ContextVar[int] = contextvars.ContextVar("iobench_task", default=-1)
+"""The index of the task running in this context: lets a connector stamp the moment its request got a connection."""
+
+
+def error_kind(exc: BaseException) -> str:
+    """The error kind recorded for an exception raised by an operation."""
+    if isinstance(exc, TimeoutError):  # asyncio.TimeoutError and socket.timeout are TimeoutError since 3.11
+        return "timeout"
+    if isinstance(exc, aiohttp.ClientPayloadError | http.client.IncompleteRead):
+        return "payload"
+    if isinstance(exc, aiohttp.ClientConnectionError | ConnectionError | http.client.RemoteDisconnected):
+        return "connection"
+    if isinstance(exc, aiohttp.ClientError | http.client.HTTPException | OSError):
+        return "client"
+    return "exception"
+
+
+def service_us(header: str | None) -> int:
+    """The ``svc`` duration of a ``Server-Timing`` header in whole us (-1 when absent or unreadable).
+
+    >>> service_us("delay;dur=20.000, svc;dur=20.043")
+    20043
+    """
+    if not header:
+        return -1
+    for entry in header.split(","):
+        name, _, params = entry.strip().partition(";")
+        if name.strip() != "svc":
+            continue
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "dur":
+                try:
+                    return round(float(value) * 1000)
+                except ValueError:
+                    return -1
+    return -1
+
+
+def peak_overlap(begins: Iterable[int], ends: Iterable[int]) -> int:
+    """Most intervals [begin, end) open at once; pairs with a negative end are ignored.
+
+    >>> peak_overlap([0, 1, 2], [3, 2, 5])
+    2
+    """
+    events = []
+    for b, e in zip(begins, ends, strict=True):
+        if b >= 0 and e >= 0 and e > b:
+            events.append((b, 1))
+            events.append((e, -1))
+    events.sort()  # an end (-1) sorts before a begin (+1) at the same instant: touching intervals do not overlap
+    peak = current = 0
+    for _, step in events:
+        current += step
+        peak = max(peak, current)
+    return peak
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How the tasks of one run ended."""
+
+    finished: int
+    failed: int
+    cancelled: int
+    not_started: int
+
+
+class Recorder:
+    """Column buffers for one run's tasks, and the task functions that fill them."""
+
+    def __init__(self, n: int, fail_on_status: bool) -> None:
+        self.created = [-1] * n
+        self.start = [-1] * n
+        self.end = [-1] * n
+        self.status = [0] * n
+        self.nbytes = [0] * n
+        self.timing: list[str | None] = [None] * n
+        self.error = ["not_started"] * n
+        self.fail_on_status = fail_on_status
+        self.t0 = 0
+
+    def begin(self) -> None:
+        """Start the run's clock: every instant is recorded relative to this one."""
+        self.t0 = time.perf_counter_ns()
+
+    def elapsed(self) -> int:
+        """ns since ``begin``."""
+        return time.perf_counter_ns() - self.t0
+
+    def connected(self) -> None:
+        """Called by the HTTP connector when the running task's request got its connection: its I/O starts now."""
+        i = _CURRENT.get()
+        if i >= 0:
+            self.start[i] = time.perf_counter_ns() - self.t0
+
+    def _settle(self, i: int, answer: Answer) -> None:
+        """Record task i's answer; a status of 400 or more fails it when the target says so."""
+        self.status[i], self.nbytes[i], self.timing[i] = answer
+        if self.fail_on_status and answer[0] >= 400:
+            self.error[i] = "http_status"
+            raise TaskFailed(f"task {i}: HTTP {answer[0]}")
+        self.error[i] = ""
+
+    def _failed(self, i: int, exc: Exception) -> TaskFailed:
+        """Record why task i failed and return the TaskFailed to raise in its place."""
+        self.error[i] = error_kind(exc)
+        return TaskFailed(f"task {i}: {self.error[i]}: {exc!r}")
+
+    def task_fn(self, op: AsyncOp) -> TaskFn:
+        """``task(i)``: stamp creation now; when awaited, run op(i) and record it, raising TaskFailed on failure."""
+        created, start, end, error, clock = self.created, self.start, self.end, self.error, time.perf_counter_ns
+
+        async def body(i: int) -> None:
+            start[i] = clock() - self.t0  # the connector moves it to when a connection was handed over
+            _CURRENT.set(i)
+            try:
+                self._settle(i, await op(i))
+            except asyncio.CancelledError:
+                error[i] = "cancelled"
+                raise
+            except TaskFailed:
+                raise
+            except Exception as exc:
+                raise self._failed(i, exc) from exc
+            finally:
+                end[i] = clock() - self.t0
+
+        def task(i: int) -> Coroutine[Any, Any, None]:
+            created[i] = clock() - self.t0
+            return body(i)
+
+        return task
+
+    def sync_task_fn(self, op: SyncOp) -> SyncTaskFn:
+        """The blocking twin of ``task_fn``, safe to call from many threads."""
+        return _SyncTask(self, op)
+
+    def counts(self) -> Counts:
+        """How the tasks ended, from the error column."""
+        cancelled = self.error.count("cancelled")
+        not_started = self.error.count("not_started")
+        finished = self.error.count("")
+        return Counts(finished, len(self.error) - finished - cancelled - not_started, cancelled, not_started)
+
+    def peak_inflight(self) -> int:
+        """Most tasks doing I/O at once (between their start and end)."""
+        return peak_overlap(self.start, self.end)
+
+    def peak_waiting(self) -> int:
+        """Most tasks created but not yet started at once (waiting for a semaphore, a thread or a connection)."""
+        starts = [s if s >= 0 else e for s, e in zip(self.start, self.end, strict=True)]
+        return peak_overlap(self.created, starts)
+
+    def samples(self) -> Samples:
+        """Freeze the buffers (and parse the service times the server reported)."""
+        return Samples(
+            created_ns=tuple(self.created),
+            start_ns=tuple(self.start),
+            end_ns=tuple(self.end),
+            status=tuple(self.status),
+            nbytes=tuple(self.nbytes),
+            error=tuple(self.error),
+            service_us=tuple(service_us(t) for t in self.timing),
+        )
+
+
+class _SyncTask:
+    """``task(i)`` for worker threads; ``create`` stamps creation as the strategy hands indices to its pool."""
+
+    def __init__(self, recorder: Recorder, op: SyncOp) -> None:
+        self.recorder = recorder
+        self.op = op
+        self.lock = threading.Lock()
+
+    def create(self, indices: Iterable[int]) -> Iterator[int]:
+        """Yield ``indices``, stamping each task's creation as it is handed out."""
+        created, clock, t0 = self.recorder.created, time.perf_counter_ns, self.recorder.t0
+        for i in indices:
+            created[i] = clock() - t0
+            yield i
+
+    def __call__(self, i: int) -> None:
+        """Run task i in this thread and record it."""
+        rec, clock = self.recorder, time.perf_counter_ns
+        if rec.created[i] < 0:  # a strategy that did not go through create(): created when it ran
+            rec.created[i] = clock() - rec.t0
+        rec.start[i] = clock() - rec.t0
+        try:
+            rec._settle(i, self.op(i))
+        except TaskFailed:
+            raise
+        except Exception as exc:
+            raise rec._failed(i, exc) from exc
+        finally:
+            rec.end[i] = clock() - rec.t0

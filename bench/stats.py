@@ -447,8 +447,9 @@ def noise_warnings(values: Sequence[float], *, level: float = 0.95) -> tuple[str
 
     Judged on positive timings only: a slow first run (n >= 3), outliers by the modified z-score of the log
     timings with the cut-off ``outlier_cutoff(n)`` (n >= 5), and a median interval too wide to be useful (judged
-    without the runs already flagged, when at least two remain). On
-    lognormal noise of up to 10% per run, a row gets a warning at most 1 time in 20 (tests/test_stats.py).
+    without the runs already flagged, when at least two remain). On lognormal noise of up to 10% per run, a row
+    gets a warning at most 1 time in 20 (tests/test_stats.py); a handful of rounds is no warning by itself, since
+    the interval's stated level already says how little they tell.
 
         >>> noise_warnings([2.0, 1.0, 1.02, 0.98, 1.01])[0]
         'the first run took 2.0x the median of the others; it was not warmed up: raise warmup in the scenario'

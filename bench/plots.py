@@ -455,7 +455,8 @@ def latency_cdf(result: ScenarioResult, tasks: int | None = None) -> Figure:
 
     The x axis spans the data (not from 0 when everything sits at 20-25 ms). When any task waited (start later
     than created: a semaphore, a pool, a connection), a second panel shows the CDF of the wait; otherwise the title
-    says no task waited. Lines of the wait panel are labelled '<strategy> wait'.
+    says no task waited. The figure's title (suptitle) names the scenario; each panel's title says what it shows.
+    Lines of the wait panel are labelled '<strategy> wait'.
     """
     point = _point(result, tasks)
     latency: dict[str, np.ndarray] = {}
@@ -481,8 +482,10 @@ def latency_cdf(result: ScenarioResult, tasks: int | None = None) -> Figure:
     _fit_x(ax, shown)
     ax.set_xlabel("latency: end - created (ms)")
     ax.set_ylabel("fraction of tasks")
-    note = "" if waited else "; no task waited (start = created)"
-    ax.set_title(f"{result.scenario.name}: per-task latency at {point.tasks} tasks ({repeats} repeats){note}")
+    fig.suptitle(f"{result.scenario.name}: per-task latency at {point.tasks} tasks ({repeats} repeats)")
+    ax.set_title(
+        "latency: from creation to end" + ("" if waited else "; no task waited (start = created)"), fontsize=10
+    )
     if waited:
         wax = axes[1]
         for label, values in wait.items():

@@ -246,14 +246,15 @@ def headers(rows: Sequence[Summary], rate_name: str = "req/s") -> dict[str, str]
     }
 
 
-def _one_level(rows: Sequence[Summary]) -> bool:
+def one_level(rows: Sequence[Summary]) -> bool:
     """Whether every interval of the table has the same level (then the header states it, not each cell)."""
     walls = {wall_level(r) for r in rows if r.runs >= 2}
     speeds = {level for r in rows if (level := speedup_level(r)) is not None}
     return len(walls) <= 1 and len(speeds) <= 1
 
 
-def _rate_name(result: ScenarioResult) -> str:
+def rate_header(result: ScenarioResult) -> str:
+    """The rate column's header: req/s for targets that make requests, tasks/s for the others."""
     return "req/s" if result.scenario.target.kind in ("local", "url") else "tasks/s"
 
 
@@ -312,7 +313,8 @@ def missing_notes(result: ScenarioResult, rows: Sequence[Summary]) -> list[str]:
     return lines
 
 
-def _title(result: ScenarioResult) -> str:
+def scenario_title(result: ScenarioResult) -> str:
+    """The scenario's name, description and outcome, as the table's title."""
     sc = result.scenario
     title = sc.name + (f" — {sc.description}" if sc.description else "")
     if result.outcome != "ok":
@@ -426,10 +428,10 @@ def layout(result: ScenarioResult, width: int, rows: list[Summary] | None = None
     """The widest layout of a scenario's table whose every line fits ``width`` columns (block as the last resort)."""
     rows = summarise(result) if rows is None else rows
     measured = any(r.speedup is not None for r in rows)
-    one = _one_level(rows)
+    one = one_level(rows)
     cells = [row_cells(r, measured, one) for r in rows]
-    head = headers(rows, _rate_name(result))
-    rate = _rate_name(result)
+    head = headers(rows, rate_header(result))
+    rate = rate_header(result)
     for candidate in (_wide(cells, head), _compact(cells, head, width, rate)):
         if all(cell_len(text) <= width for text, _ in candidate.lines):
             return candidate
@@ -440,7 +442,7 @@ def scenario_table(result: ScenarioResult, width: int = 160) -> Group:
     """One scenario as a rich renderable no wider than ``width``: title, table in the layout that fits, notes."""
     rows = summarise(result)
     laid = layout(result, width, rows)
-    parts = [Text(_title(result), style="bold")]
+    parts = [Text(scenario_title(result), style="bold")]
     parts.extend(Text(text, style=style, no_wrap=True) for text, style in laid.lines)
     for note in notes(result, rows):
         parts.append(Text(note, style="yellow" if note.startswith(("warning", f"({UNEXPLAINED})")) else ""))
@@ -454,10 +456,10 @@ def markdown_scenario(result: ScenarioResult) -> str:
     """One scenario as a Markdown section: heading, table (every column), notes."""
     rows = summarise(result)
     measured = any(r.speedup is not None for r in rows)
-    one = _one_level(rows)
-    head = headers(rows, _rate_name(result))
+    one = one_level(rows)
+    head = headers(rows, rate_header(result))
     columns = ["tasks", "strategy", *(head[f] for f in FIGURES)]
-    lines = [f"### {_title(result)}", "", "| " + " | ".join(columns) + " |"]
+    lines = [f"### {scenario_title(result)}", "", "| " + " | ".join(columns) + " |"]
     lines.append("|" + "|".join("---" if c == "strategy" else "---:" for c in columns) + "|")
     for row in rows:
         cells = row_cells(row, measured, one)

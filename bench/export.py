@@ -10,6 +10,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from bench.html_report import html_report
 from bench.plots import write_charts
 from bench.report import markdown_report
 from bench.results import ResultsFile, runs_frame, samples_frame, write_atomic
@@ -19,6 +20,12 @@ from bench.summary import summary_frame
 def write_markdown(results: ResultsFile, path: Path) -> Path:
     """The Markdown report (for a pull-request comment or a CI summary)."""
     write_atomic(path, markdown_report(results))
+    return path
+
+
+def write_html(results: ResultsFile, path: Path) -> Path:
+    """The self-contained HTML report (tables, inline SVG charts, notes, environment, definitions)."""
+    write_atomic(path, html_report(results))
     return path
 
 

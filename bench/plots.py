@@ -4,11 +4,16 @@
     paths = write_charts(results, Path("plots"))    # plots/<scenario>-<chart>.png and .svg
 
 Charts, by file-name suffix:
-    wall      median wall time per strategy at one task count, 95% interval whiskers, ideal time marked
+    wall      median wall time per strategy at one task count, interval whiskers, ideal time marked beside them
     scaling   wall time against task count, log-log, with each strategy's ideal curve (sweeps only)
     speedup   paired speedup over sequential against task count, interval band, ideal speedup (sweeps only)
     timeline  every task of one run as a bar from its start to its end, one row per strategy
-    latency   empirical CDF of per-task latency over all repeats, with the server delay for reference
+    latency   empirical CDF of per-task latency (end - created) over all repeats, the requested delay for
+              reference, and a second panel for the wait (start - created) when any task waited
+
+Numbers: one style everywhere, three significant digits (``bench.report.fmt_sig``: 0.0564, 5.08, 15.0, 580) for
+values written on a chart, and at most three for tick labels (``tick``); every time axis names its unit, and every
+log axis says so in its label. Legends sit outside the plotting area, never on the data.
 
 Every strategy has one colour in every chart (``strategy_color``), from the Okabe-Ito colour-blind-safe palette
 (M. Okabe and K. Ito, "Color Universal Design", 2008). Figures are built with ``matplotlib.figure.Figure``
@@ -28,13 +33,14 @@ from pathlib import Path
 import matplotlib as mpl
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.collections import PolyCollection
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
+from bench.report import fmt_level, fmt_sig, speedup_level, wall_level
 from bench.results import PointResult, ResultsFile, RunResult, ScenarioResult
 from bench.summary import Summary, summarise, summarise_point
 
@@ -62,6 +68,9 @@ _IDEAL = "black"
 _FAILED_FACE, _FAILED_EDGE, _FAILED_HATCH = "#1A1A1A", "white", "xxx"
 """Failed tasks: near-black (no strategy is black), with a white cross-hatch when bars are tall enough for one."""
 _GRID = {"color": "#E3E3E3", "linewidth": 0.8}
+IDEAL_GAP = 0.1
+"""Half the gap, in bar-width units, left in the ideal marker around the interval whisker."""
+
 _LABEL = re.compile(r"^(?P<name>[^(]+)(?:\((?P<params>.*)\))?$")
 
 
@@ -95,6 +104,8 @@ def _new_figure(rows: int = 1, height: float = FIGSIZE[1], sharex: bool = True) 
     fig = Figure(figsize=(FIGSIZE[0], height), layout="constrained")
     axes = fig.subplots(rows, 1, sharex=sharex, squeeze=False)
     for ax in axes[:, 0]:
+        ax.xaxis.set_major_formatter(TICKS)
+        ax.yaxis.set_major_formatter(TICKS)
         ax.grid(True, **_GRID)
         ax.set_axisbelow(True)
         ax.spines[["top", "right"]].set_visible(False)
@@ -133,20 +144,26 @@ def _by_strategy(rows: list[Summary]) -> dict[str, list[Summary]]:
     return {label: sorted(group, key=lambda r: r.tasks) for label, group in groups.items()}
 
 
-def _number(value: float) -> str:
-    """Three significant digits, without exponents for everyday magnitudes: 0.0321, 5.08, 580, 12,400."""
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+def tick_text(value: float) -> str:
+    """A tick label: at most three significant digits, no exponent for everyday magnitudes: 0.06, 2.5, 20, 1,000."""
+    if value == 0:
+        return "0"
+    return f"{value:,.0f}" if abs(float(f"{value:.3g}")) >= 100 else f"{value:.3g}"
+
+
+TICKS = FuncFormatter(lambda value, _: tick_text(value))
+"""The tick formatter of every numeric axis."""
 
 
 def _log_task_axis(ax: Axes, counts: Sequence[int]) -> None:
     """Log x axis of task counts, ticked at the counts themselves when there are few."""
     distinct = sorted(set(counts))
     ax.set_xscale("log")
-    ax.set_xlabel("tasks")
+    ax.set_xlabel("tasks (log scale)")
     if len(distinct) <= 10:
         ax.xaxis.set_major_locator(FixedLocator(distinct))
         ax.xaxis.set_minor_locator(NullLocator())
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.xaxis.set_major_formatter(TICKS)
     if len(distinct) == 1:
         ax.set_xlim(distinct[0] / 2, distinct[0] * 2)
 
@@ -159,14 +176,18 @@ def _plain_log_y(ax: Axes) -> None:
         span = high / low if low > 0 else math.inf
         mantissa = round(value / 10 ** math.floor(math.log10(value)), 6) if value > 0 else 0
         labelled = {2, 3, 4, 6} if span <= 10 else {2, 5} if span <= 100 else set()
-        return f"{value:g}" if mantissa in labelled else ""
+        return tick_text(value) if mantissa in labelled else ""
 
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_major_formatter(TICKS)
     ax.yaxis.set_minor_formatter(FuncFormatter(minor))
 
 
 def wall_time_bars(result: ScenarioResult, tasks: int | None = None) -> Figure:
-    """Median wall time per strategy at one task count (the largest by default), 95% whiskers, ideal marked."""
+    """Median wall time per strategy at one task count (the largest by default), interval whiskers, ideal marked.
+
+    The ideal is drawn as two short black ticks either side of the whisker (collection 'ideal'), so it never hides
+    the interval; the whisker is drawn above the bars and the ticks.
+    """
     point = _point(result, tasks)
     rows = summarise_point(result.scenario.name, result.scenario.strategies, point)
     if not rows:
@@ -185,21 +206,33 @@ def wall_time_bars(result: ScenarioResult, tasks: int | None = None) -> Figure:
         color=[strategy_color(r.strategy) for r in rows],
         yerr=whiskers,
         capsize=5,
-        error_kw={"ecolor": "#333333", "elinewidth": 1.2},
+        error_kw={"ecolor": "#333333", "elinewidth": 1.2, "zorder": 4},
     )
     ideal = np.array([r.ideal_s if r.ideal_s is not None else np.nan for r in rows]) * scale
     known = ~np.isnan(ideal)  # unknown delays (a callable target): no ideal to mark
     if known.any():
-        ax.hlines(ideal[known], x[known] - 0.38, x[known] + 0.38, colors=_IDEAL, linewidth=2.5, label="ideal")
+        ax.add_collection(
+            LineCollection(
+                [
+                    [(xi + side * IDEAL_GAP, yi), (xi + side * 0.38, yi)]
+                    for xi, yi in zip(x[known], ideal[known], strict=True)
+                    for side in (-1, 1)
+                ],
+                colors=_IDEAL,
+                linewidths=2.5,
+                label="ideal",
+                zorder=3,
+            )
+        )
     ideal = np.nan_to_num(ideal, nan=0.0)
     top = float(max(high.max(), medians.max(), ideal.max()))
     positive = [float(v) for v in (*low, *medians, *ideal) if v > 0]
     log = bool(positive) and top / min(positive) > 20  # else the fast strategies are invisible slivers
     for i, row in enumerate(rows):
-        text = f"{_number(medians[i])} {unit}"
+        text = f"{fmt_sig(medians[i])} {unit}"
         if row.speedup is not None and row.strategy != "sequential":
             faster = row.speedup >= 1
-            text += f"\n{_number(row.speedup if faster else 1 / row.speedup)}× {'faster' if faster else 'slower'}"
+            text += f"\n{fmt_sig(row.speedup if faster else 1 / row.speedup)}× {'faster' if faster else 'slower'}"
         ax.annotate(
             text,
             (x[i], max(high[i], medians[i], ideal[i])),
@@ -225,7 +258,14 @@ def wall_time_bars(result: ScenarioResult, tasks: int | None = None) -> Figure:
     whisker = Line2D([], [], color="#333333", marker="_", markersize=10, linestyle="-", linewidth=1.2)
     ideal_handle = Line2D([], [], color=_IDEAL, linewidth=2.5)
     handles, names = ([ideal_handle], ["ideal"]) if known.any() else ([], [])
-    ax.legend([*handles, whisker], [*names, "95% interval"], loc="upper right", frameon=False)
+    level = fmt_level(min(wall_level(r) for r in rows))
+    fig.legend(
+        [*handles, whisker],
+        [*names, f"interval of the median ({level})"],
+        loc="outside lower center",
+        frameon=False,
+        ncols=2,
+    )
     return fig
 
 
@@ -254,9 +294,10 @@ def time_vs_tasks(result: ScenarioResult) -> Figure:
     ax.set_yscale("log")
     _plain_log_y(ax)
     _log_task_axis(ax, [r.tasks for r in rows])
-    ax.set_ylabel(f"wall time ({unit})")
-    ax.set_title(f"{result.scenario.name}: wall time against task count (median, 95% band)")
-    ax.legend(loc="upper left", frameon=False, fontsize=9, ncols=2 if len(groups) > 3 else 1)
+    ax.set_ylabel(f"wall time ({unit}, log scale)")
+    level = fmt_level(min(wall_level(r) for r in rows))
+    ax.set_title(f"{result.scenario.name}: wall time against task count (median, {level} band)")
+    _legend_right(fig, ax)
     return fig
 
 
@@ -300,15 +341,18 @@ def speedup_vs_tasks(result: ScenarioResult) -> Figure:
         plotted += speedups + [b[0] for b in bands] + [b[1] for b in bands] + [v for _, v in ideal]
     ax.axhline(1.0, color="#555555", linestyle=":", linewidth=1.2, label="sequential (1×)")
     positive = [v for v in plotted if v > 0]
-    if positive and max(positive) / min(positive) > 20:
+    log = bool(positive) and max(positive) / min(positive) > 20
+    if log:
         ax.set_yscale("log")
         _plain_log_y(ax)
     else:
         ax.set_ylim(bottom=0)
     _log_task_axis(ax, [r.tasks for r in rows])
-    ax.set_ylabel("speedup over sequential (×)")
-    ax.set_title(f"{result.scenario.name}: speedup over sequential (paired median, 95% band)")
-    ax.legend(loc="upper left", frameon=False, fontsize=9, ncols=2 if len(groups) > 2 else 1)
+    ax.set_ylabel(f"speedup over sequential (×{', log scale' if log else ''})")
+    levels = [level for r in others if (level := speedup_level(r)) is not None]
+    band = f"{fmt_level(min(levels))} band" if levels else "band"
+    ax.set_title(f"{result.scenario.name}: speedup over sequential (paired median, {band})")
+    _legend_right(fig, ax)
     return fig
 
 
@@ -367,7 +411,7 @@ def timeline(result: ScenarioResult, tasks: int | None = None, repeat: int = 0) 
         ax.set_ylabel("task")
         failures = sum(b.failed for b in bars)
         note = f", {failures} failed" if failures else ""
-        ax.set_title(f"{run.strategy}: run took {_number(wall_ms)} ms{note}", loc="left", fontsize=10, color="#222222")
+        ax.set_title(f"{run.strategy}: run took {fmt_sig(wall_ms)} ms{note}", loc="left", fontsize=10, color="#222222")
     axes[-1].set_xlabel("time since run start (ms)")
     notes = [f"first {shown} of {point.tasks} tasks shown"] if point.tasks > shown else []
     notes += [] if shared else ["x scales differ"]
@@ -402,31 +446,78 @@ def _task_bars(run: RunResult, shown: int) -> list[_Bar]:
     ]
 
 
+DELAY_LABELS = {"local": "server delay (requested)", "sleep": "sleep time (requested)"}
+"""Name of the reference curve of the latency chart, by target kind (other kinds have no delays of ours)."""
+
+
 def latency_cdf(result: ScenarioResult, tasks: int | None = None) -> Figure:
-    """Empirical CDF of per-task latency (end - start) per strategy over all repeats, and of the server delay."""
+    """Empirical CDF of per-task latency (end - created) per strategy over all repeats, the requested delay beside.
+
+    The x axis spans the data (not from 0 when everything sits at 20-25 ms). When any task waited (start later
+    than created: a semaphore, a pool, a connection), a second panel shows the CDF of the wait; otherwise the title
+    says no task waited. The figure's title (suptitle) names the scenario; each panel's title says what it shows.
+    Lines of the wait panel are labelled '<strategy> wait'.
+    """
     point = _point(result, tasks)
-    fig, (ax,) = _new_figure()
+    latency: dict[str, np.ndarray] = {}
+    wait: dict[str, np.ndarray] = {}
     repeats = 0
     for label in _labels(result):
         runs = [run for run in point.runs if run.strategy == label]
-        latencies = np.sort([ns / 1e6 for run in runs for ns in run.samples.latencies_ns()])
-        if not latencies.size:
-            continue
-        repeats = max(repeats, len(runs))
-        _ecdf(ax, latencies, strategy_color(label), label)
+        values = np.sort([ns / 1e6 for run in runs for ns in run.samples.latencies_ns()])
+        if values.size:
+            repeats = max(repeats, len(runs))
+            latency[label] = values
+            wait[label] = np.sort([ns / 1e6 for run in runs for ns in run.samples.waits_ns()])
+    waited = any(w.size and w.max() > 0 for w in wait.values())
+    fig, axes = _new_figure(2 if waited else 1, height=FIGSIZE[1] * (1.7 if waited else 1), sharex=False)
+    ax = axes[0]
+    for label, values in latency.items():
+        _ecdf(ax, values, strategy_color(label), label)
     delays = np.sort(np.asarray(point.delays_ms, dtype=float))
+    shown = [*latency.values()]
     if delays.size:
-        _ecdf(ax, delays, _IDEAL, "server delay", dashed=True)
-    ax.set_xlim(left=0)
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel("latency (ms)")
+        _ecdf(ax, delays, _IDEAL, DELAY_LABELS.get(result.scenario.target.kind, "delay"), dashed=True)
+        shown.append(delays)
+    _fit_x(ax, shown)
+    ax.set_xlabel("latency: end - created (ms)")
     ax.set_ylabel("fraction of tasks")
-    ax.set_title(f"{result.scenario.name}: per-task latency at {point.tasks} tasks ({repeats} repeats)")
-    ax.legend(loc="lower right", frameon=False, fontsize=9)
+    fig.suptitle(f"{result.scenario.name}: per-task latency at {point.tasks} tasks ({repeats} repeats)")
+    ax.set_title(
+        "latency: from creation to end" + ("" if waited else "; no task waited (start = created)"), fontsize=10
+    )
+    if waited:
+        wax = axes[1]
+        for label, values in wait.items():
+            if values.size:
+                _ecdf(wax, values, strategy_color(label), f"{label} wait", dotted=True)
+        _fit_x(wax, [w for w in wait.values() if w.size])
+        wax.set_xlabel("wait: start - created (ms)")
+        wax.set_ylabel("fraction of tasks")
+        wax.set_title("time each task waited for a slot, a thread or a connection", loc="left", fontsize=10)
+    for each in axes:
+        each.set_ylim(0, 1.02)
+    _legend_right(fig, ax)
     return fig
 
 
-def _ecdf(ax: Axes, values: np.ndarray, color: str, label: str, dashed: bool = False) -> None:
+def _legend_right(fig: Figure, ax: Axes) -> None:
+    """The legend of ``ax``'s labelled artists, outside the plotting area on the right: never on the data."""
+    handles, names = ax.get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside right upper", frameon=False, fontsize=9)
+
+
+def _fit_x(ax: Axes, series: Sequence[np.ndarray]) -> None:
+    """An x range that spans the values of every series, with a 5% margin, never below 0."""
+    values = [float(v) for s in series for v in (s.min(), s.max())] if series else []
+    if not values:
+        return
+    low, high = min(values), max(values)
+    pad = (high - low) * 0.05 or max(abs(high) * 0.05, 0.5)
+    ax.set_xlim(max(low - pad, 0.0), high + pad)
+
+
+def _ecdf(ax: Axes, values: np.ndarray, color: str, label: str, dashed: bool = False, dotted: bool = False) -> None:
     """Draw the empirical CDF of sorted ``values`` as a step line from 0 to 1."""
     fractions = np.arange(1, values.size + 1) / values.size
     ax.step(
@@ -435,7 +526,7 @@ def _ecdf(ax: Axes, values: np.ndarray, color: str, label: str, dashed: bool = F
         where="post",
         color=color,
         label=label,
-        linestyle="--" if dashed else "-",
+        linestyle="--" if dashed else ":" if dotted else "-",
         linewidth=1.2 if dashed else 1.8,
     )
 

@@ -12,19 +12,24 @@ from matplotlib.axes import Axes
 from matplotlib.collections import FillBetweenPolyCollection, PolyCollection
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 
 from bench.plots import (
+    CHARTS,
+    TICKS,
     TIMELINE_CAP,
     applicable_charts,
     latency_cdf,
     speedup_vs_tasks,
     strategy_color,
+    tick_text,
     time_vs_tasks,
     timeline,
     wall_time_bars,
     write_charts,
 )
 from bench.results import PointResult, ResultsFile, RunResult, Samples, ScenarioResult, read_results
+from bench.scenario import SleepTarget, Uniform
 from bench.strategies import StrategySpec
 
 DATA = Path(__file__).parent / "data"
@@ -63,9 +68,17 @@ def _bars(ax: Axes, label: str = "tasks") -> list[tuple[float, float, int]]:
 
 
 def _simulate(
-    base: ScenarioResult, specs: list[StrategySpec], counts: list[int], fail_every: int = 0
+    base: ScenarioResult,
+    specs: list[StrategySpec],
+    counts: list[int],
+    fail_every: int = 0,
+    created_at_zero: bool = False,
 ) -> ScenarioResult:
-    """A scenario like ``base`` with ``specs`` run at ``counts`` tasks: list scheduling plus a little overhead."""
+    """A scenario like ``base`` with ``specs`` run at ``counts`` tasks: list scheduling plus a little overhead.
+
+    ``created_at_zero``: every task but sequential's is created at the run's start (as gather and bounded do), so
+    those that start later have waited.
+    """
     rng = random.Random(1)
     points = []
     for n in counts:
@@ -98,7 +111,7 @@ def _simulate(
                         cancelled=0,
                         outcome="ok",
                         samples=Samples(
-                            created_ns=tuple(starts),
+                            created_ns=(0,) * n if created_at_zero and spec.name != "sequential" else tuple(starts),
                             start_ns=tuple(starts),
                             end_ns=tuple(ends),
                             status=tuple(0 if e else 200 for e in errors),
@@ -130,14 +143,13 @@ SPECS = [
 ]
 
 
-def test_strategy_color_is_stable_and_tells_strategies_apart() -> None:
-    assert strategy_color("sequential") == strategy_color("sequential") == "#d55e00"
-    assert strategy_color("sequential") != strategy_color("gather")
+def test_strategy_color_is_fixed_and_tells_strategies_apart() -> None:
+    # exact values: a colour that changed between runs or machines (say, from hash() in place of crc32) fails here
+    assert [strategy_color(name) for name in ("sequential", "gather", "threads")] == ["#d55e00", "#0072b2", "#7f7f7f"]
     variants = [strategy_color(f"bounded(limit={k})") for k in (1, 10, 50, 100, 1000)]
-    assert len(set(variants)) == len(variants)
-    assert strategy_color("bounded(limit=10)") == strategy_color("bounded(limit=10)")
-    assert strategy_color("mystery") == strategy_color("mystery")
-    assert strategy_color("bounded(mode=odd)").startswith("#")
+    assert variants == ["#009e73", "#007e5c", "#99d8c7", "#59c0a4", "#00573f"]
+    assert strategy_color("mystery") == "#bcbd22"  # a spare colour, chosen by crc32 of the name
+    assert strategy_color("bounded(mode=odd)") == "#003f2e"  # a non-numeric parameter still gets a shade
 
 
 def test_wall_time_bars(fixture: ScenarioResult) -> None:
@@ -149,10 +161,21 @@ def test_wall_time_bars(fixture: ScenarioResult) -> None:
     assert [round(p.get_height(), 1) for p in ax.patches] == [124.7, 24.5]
     assert [to_hex(p.get_facecolor()) for p in ax.patches] == [strategy_color("sequential"), strategy_color("gather")]
     (ideal,) = [c for c in ax.collections if c.get_label() == "ideal"]
-    assert [round(seg[0][1], 1) for seg in ideal.get_segments()] == [106.6, 21.3]
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["ideal", "95% interval"]
+    assert [round(seg[0][1], 1) for seg in ideal.get_segments()] == [106.6, 106.6, 21.3, 21.3]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["ideal", "interval of the median (CI 75%)"]
     assert [t.get_text() for t in ax.texts] == ["125 ms", "24.5 ms\n5.08× faster"]
     assert ax.get_yscale() == "linear"
+
+
+def test_wall_time_ideal_marker_leaves_the_whisker_visible(fixture: ScenarioResult) -> None:
+    (ax,) = wall_time_bars(fixture).axes
+    (ideal,) = [c for c in ax.collections if c.get_label() == "ideal"]
+    centres = [p.get_x() + p.get_width() / 2 for p in ax.patches]
+    for segment in ideal.get_segments():
+        left, right = sorted(segment[:, 0])
+        assert not any(left <= centre <= right for centre in centres)  # the whisker at the centre is never covered
+    whiskers = [c for c in ax.collections if c is not ideal]
+    assert whiskers and all(w.get_zorder() > ideal.get_zorder() for w in whiskers)
 
 
 def test_wall_time_bars_at_a_chosen_task_count(fixture: ScenarioResult) -> None:
@@ -164,8 +187,9 @@ def test_wall_time_bars_at_a_chosen_task_count(fixture: ScenarioResult) -> None:
 def test_time_vs_tasks(fixture: ScenarioResult) -> None:
     (ax,) = time_vs_tasks(fixture).axes
     assert ax.get_xscale() == ax.get_yscale() == "log"
-    assert ax.get_xlabel() == "tasks"
-    assert ax.get_ylabel() == "wall time (ms)"
+    assert ax.get_xlabel() == "tasks (log scale)"
+    assert ax.get_ylabel() == "wall time (ms, log scale)"
+    assert ax.get_title() == "fixture: wall time against task count (median, CI 75% band)"
     assert "fixture" in ax.get_title()
     assert [line.get_label() for line in ax.get_lines()] == [
         "sequential",
@@ -189,8 +213,9 @@ def test_speedup_vs_tasks(fixture: ScenarioResult) -> None:
     fig = speedup_vs_tasks(fixture)
     (ax,) = fig.axes
     assert ax.get_xscale() == "log"
-    assert ax.get_ylabel() == "speedup over sequential (×)"
-    assert ax.get_xlabel() == "tasks"
+    assert ax.get_ylabel() == "speedup over sequential (×)"  # 2.1 to 5.3: a linear axis, labelled as one
+    assert ax.get_yscale() == "linear"
+    assert ax.get_xlabel() == "tasks (log scale)"
     assert "fixture: speedup" in ax.get_title()
     assert _labels(fig) == ["gather", "gather ideal", "sequential (1×)"]
     gather = ax.get_lines()[0]
@@ -239,15 +264,78 @@ def test_timeline_marks_failures_and_caps_long_runs(fixture: ScenarioResult) -> 
 
 
 def test_latency_cdf(fixture: ScenarioResult) -> None:
-    (ax,) = latency_cdf(fixture).axes
-    assert ax.get_xlabel() == "latency (ms)"
+    fig = latency_cdf(fixture)
+    (ax,) = fig.axes  # a version 1 file: created = start, so no task waited and there is no wait panel
+    assert ax.get_xlabel() == "latency: end - created (ms)"
     assert ax.get_ylabel() == "fraction of tasks"
-    assert ax.get_title() == "fixture: per-task latency at 8 tasks (3 repeats)"
-    assert [line.get_label() for line in ax.get_lines()] == ["sequential", "gather", "server delay"]
+    assert fig.get_suptitle() == "fixture: per-task latency at 8 tasks (3 repeats)"
+    assert ax.get_title() == "latency: from creation to end; no task waited (start = created)"
+    assert [line.get_label() for line in ax.get_lines()] == ["sequential", "gather", "server delay (requested)"]
     for line in ax.get_lines():
         assert line.get_ydata()[0] == 0.0
         assert line.get_ydata()[-1] == 1.0
     assert len(ax.get_lines()[0].get_xdata()) == 8 * 3 + 1
+
+
+def test_latency_axis_fits_the_data(fixed: ScenarioResult) -> None:
+    (ax,) = latency_cdf(fixed).axes
+    xs = [x for line in ax.get_lines() for x in line.get_xdata()]
+    low, high = ax.get_xlim()
+    assert min(xs) == 10.0 and max(xs) < 14  # fixed 10 ms delays, latencies of 12-14 ms
+    assert min(xs) - 0.5 < low < min(xs)  # not from 0: the curves use the width of the chart
+    assert max(xs) < high < max(xs) + 0.5
+
+
+def _overlap(a: Bbox, b: Bbox) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+@pytest.mark.parametrize("chart", ["wall", "scaling", "speedup", "latency"])
+def test_legends_sit_off_the_data(fixture: ScenarioResult, chart: str) -> None:
+    fig = CHARTS[chart](fixture)
+    fig.draw_without_rendering()
+    renderer = fig._get_renderer()  # type: ignore[attr-defined]
+    (legend,) = fig.legends
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    for ax in fig.axes:
+        assert not _overlap(legend.get_window_extent(renderer), ax.get_window_extent(renderer))
+
+
+def test_latency_reference_is_named_for_the_target(fixture: ScenarioResult) -> None:
+    sleep = SleepTarget(kind="sleep", latency=Uniform(dist="uniform", low_ms=5, high_ms=30))
+    slept = fixture.model_copy(update={"scenario": fixture.scenario.model_copy(update={"target": sleep})})
+    assert _labels(latency_cdf(slept))[-1] == "sleep time (requested)"
+
+
+def test_latency_and_wait_are_told_apart(fixture: ScenarioResult) -> None:
+    sim = _simulate(fixture, [_spec("sequential"), _spec("bounded", limit=2)], [12], created_at_zero=True)
+    fig = latency_cdf(sim)
+    latency, wait = fig.axes
+    assert (latency.get_xlabel(), wait.get_xlabel()) == ("latency: end - created (ms)", "wait: start - created (ms)")
+    assert [line.get_label() for line in wait.get_lines()] == ["sequential wait", "bounded(limit=2) wait"]
+    bounded = wait.get_lines()[1]
+    assert max(bounded.get_xdata()) > 0  # 12 tasks two at a time: most waited
+    assert list(wait.get_lines()[0].get_xdata()) == [0.0] * (12 * 3 + 1)  # sequential creates each task as it starts
+    assert "no task waited" not in latency.get_title()
+    names = ["sequential", "bounded(limit=2)", "server delay (requested)"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == names
+
+
+def test_every_axis_uses_one_number_style(fixture: ScenarioResult) -> None:
+    assert [tick_text(v) for v in (0, 0.0564, 0.06, 2.5, 20, 1000, 12_400)] == [
+        "0",
+        "0.0564",
+        "0.06",
+        "2.5",
+        "20",
+        "1,000",
+        "12,400",
+    ]
+    for chart in applicable_charts(fixture):
+        for ax in CHARTS[chart](fixture).axes:
+            assert ax.yaxis.get_major_formatter() is TICKS, chart
+            if chart != "wall":  # the wall chart's x axis names strategies
+                assert ax.xaxis.get_major_formatter() is TICKS, chart
 
 
 def test_simulated_sweep_with_many_strategies(fixture: ScenarioResult) -> None:
@@ -256,10 +344,12 @@ def test_simulated_sweep_with_many_strategies(fixture: ScenarioResult) -> None:
     assert _labels(time_vs_tasks(sim)) == [x for label in labels for x in (label, f"{label} ideal")]
     assert _labels(speedup_vs_tasks(sim))[:2] == ["gather", "gather ideal"]
     assert len(timeline(sim).axes) == len(SPECS)
-    assert _labels(latency_cdf(sim, tasks=100)) == [*labels, "server delay"]
+    assert _labels(latency_cdf(sim, tasks=100)) == [*labels, "server delay (requested)"]
     (wall,) = wall_time_bars(sim).axes
     assert [t.get_text() for t in wall.get_xticklabels()] == labels
     assert (wall.get_yscale(), wall.get_ylabel()) == ("log", "wall time (s, log scale)")  # gather is 580x faster
+    (speedup,) = speedup_vs_tasks(sim).axes
+    assert (speedup.get_yscale(), speedup.get_ylabel()) == ("log", "speedup over sequential (×, log scale)")
     assert "x scales differ" in timeline(sim).get_suptitle()
 
 
@@ -297,4 +387,4 @@ def test_unknown_delays_draw_no_ideal(fixture: ScenarioResult) -> None:
     assert _labels(speedup_vs_tasks(blind)) == ["gather", "sequential (1×)"]
     assert _labels(latency_cdf(blind)) == ["sequential", "gather"]
     (wall,) = wall_time_bars(blind).axes
-    assert [t.get_text() for t in wall.get_legend().get_texts()] == ["95% interval"]
+    assert [t.get_text() for t in wall.figure.legends[0].get_texts()] == ["interval of the median (CI 75%)"]

@@ -1,0 +1,184 @@
+"""A results file -> one self-contained HTML page: tables, charts (inline SVG), notes, caps, environment, definitions.
+
+    Path("results/report.html").write_text(html_report(results), encoding="utf-8")
+
+Readable offline: no script, no external stylesheet, font or image. Charts are matplotlib SVG with text drawn as
+paths (``svg.fonttype: path``), their ids prefixed per chart so that several can share one page.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from html import escape
+from typing import Any
+
+import matplotlib as mpl
+import yaml
+from matplotlib.figure import Figure
+
+from bench.plots import CHARTS, applicable_charts
+from bench.report import (
+    FIGURES,
+    GLOSSARY,
+    environment_line,
+    headers,
+    notes,
+    one_level,
+    rate_header,
+    row_cells,
+    scenario_title,
+)
+from bench.results import ResultsFile, ScenarioResult
+from bench.summary import Summary, summarise
+
+STYLE = """
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1a1a1a; margin: 2em auto;
+       max-width: 1180px; padding: 0 1.2em; }
+h1 { font-size: 1.6em; margin-bottom: .2em; } h2 { margin-top: 2.2em; border-bottom: 1px solid #ddd; }
+h3 { font-size: 1.05em; margin: 1.4em 0 .4em; }
+table { border-collapse: collapse; margin: .6em 0; font-variant-numeric: tabular-nums; }
+th, td { padding: .25em .7em; text-align: right; white-space: nowrap; border-bottom: 1px solid #eee; }
+th { border-bottom: 2px solid #bbb; } th.l, td.l { text-align: left; }
+tr.failed td { color: #b00020; } .unexplained { background: #fff3cd; }
+ul.notes li.warning, ul.notes li.unexplained { color: #7a5300; }
+figure { margin: 1.2em 0; } figure svg { width: 100%; height: auto; max-width: 960px; display: block; }
+figcaption { color: #555; font-size: .9em; }
+pre { background: #f6f6f6; padding: .8em; overflow-x: auto; font-size: .88em; }
+dl.env { display: grid; grid-template-columns: max-content auto; gap: .15em 1.2em; }
+dl.env dt { color: #555; } dl.env dd { margin: 0; font-family: ui-monospace, monospace; }
+.meta { color: #555; }
+"""
+"""The page's only stylesheet, inline."""
+
+CHART_CAPTIONS = {
+    "wall": "Median wall time per strategy; whiskers: the median's interval; black ticks: the ideal time.",
+    "scaling": "Wall time against task count (log-log); dashed: each strategy's ideal.",
+    "speedup": "Paired speedup over sequential against task count; dashed: the ideal speedup.",
+    "timeline": "Each task of one run, from start to end.",
+    "latency": "Per-task latency (end - created), and the wait (start - created) when any task waited.",
+}
+"""One line under each chart, by chart name."""
+
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def chart_svg(fig: Figure, prefix: str) -> str:
+    """A figure as an ``<svg>`` element for inline use: no prolog, no metadata, no namespace URLs, prefixed ids."""
+    buffer = io.StringIO()
+    with mpl.rc_context({"svg.hashsalt": "iobench", "svg.fonttype": "path"}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg") :]
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.DOTALL)
+    svg = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg)
+    svg = re.sub(r'(<svg[^>]*?)\s+width="[^"]*"\s+height="[^"]*"', r"\1", svg, count=1)
+    for name in sorted(set(_ID.findall(svg)), key=len, reverse=True):
+        svg = svg.replace(f'id="{name}"', f'id="{prefix}-{name}"')
+        svg = svg.replace(f'"#{name}"', f'"#{prefix}-{name}"').replace(f"url(#{name})", f"url(#{prefix}-{name})")
+    return svg.strip()
+
+
+def _table(result: ScenarioResult, rows: list[Summary]) -> str:
+    measured = any(r.speedup is not None for r in rows)
+    one = one_level(rows)
+    head = headers(rows, rate_header(result))
+    columns = ["tasks", "strategy", *(head[f] for f in FIGURES)]
+    out = ["<table>", "<thead><tr>"]
+    out += [f"<th{' class=l' if c == 'strategy' else ''}>{escape(c)}</th>" for c in columns]
+    out.append("</tr></thead><tbody>")
+    for row in rows:
+        cells = row_cells(row, measured, one)
+        texts = [cells.tasks, cells.strategy, *(cells.figures[f] for f in FIGURES)]
+        out.append(f"<tr{' class=failed' if cells.failed else ''}>")
+        for name, text in zip(["tasks", "strategy", *FIGURES], texts, strict=True):
+            classes = (["l"] if name == "strategy" else []) + (["unexplained"] if text.endswith("!") else [])
+            attr = f' class="{" ".join(classes)}"' if classes else ""
+            out.append(f"<td{attr}>{escape(text)}</td>")
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _notes(result: ScenarioResult, rows: list[Summary]) -> str:
+    items = []
+    for note in notes(result, rows):
+        kind = "warning" if note.startswith("warning") else "unexplained" if note.startswith("(!)") else ""
+        items.append(f"<li{f' class={kind}' if kind else ''}>{escape(note)}</li>")
+    return f'<ul class="notes">{"".join(items)}</ul>'
+
+
+def _caps(result: ScenarioResult, rows: list[Summary], env_fd: tuple[int, int]) -> str:
+    limit = result.scenario.connector_limit
+    items = [f"connector limit: {limit if limit else 'none (aiohttp default of 100 lifted)'}"]
+    items.append(f"file descriptors: soft {env_fd[0]}, hard {env_fd[1]}")
+    seen = set()
+    for row in rows:
+        limits = ", ".join(f"{k} {'none' if v is None else v}" for k, v in sorted(row.limits.items()))
+        if limits and (row.strategy, limits) not in seen:
+            seen.add((row.strategy, limits))
+            items.append(f"{row.strategy}: {limits}")
+        if row.bound_by:
+            items.append(f"{row.strategy} at {row.tasks} tasks was capped by its {row.bound_by}")
+    return "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>"
+
+
+def definition_yaml(result: ScenarioResult) -> str:
+    """The scenario's definition, as loaded, in YAML."""
+    data: dict[str, Any] = result.scenario.model_dump(mode="json")
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _charts(result: ScenarioResult, index: int) -> str:
+    out = []
+    for name in applicable_charts(result):
+        fig = CHARTS[name](result)
+        svg = chart_svg(fig, f"s{index}-{name}")
+        fig.clear()
+        caption = escape(CHART_CAPTIONS.get(name, name))
+        out.append(f'<figure id="s{index}-{name}-chart">{svg}<figcaption>{caption}</figcaption></figure>')
+    return "".join(out)
+
+
+def _scenario(result: ScenarioResult, index: int, fd: tuple[int, int]) -> str:
+    rows = summarise(result)
+    parts = [f'<section id="scenario-{index}"><h2>{escape(scenario_title(result))}</h2>']
+    parts.append(f'<p class="meta">file {escape(result.file)}')
+    if result.definition_hash:
+        parts.append(f" · definition sha256 {escape(result.definition_hash[:12])}")
+    parts.append("</p>")
+    parts += [_table(result, rows), "<h3>Notes</h3>", _notes(result, rows), "<h3>Caps</h3>", _caps(result, rows, fd)]
+    parts += ["<h3>Charts</h3>", _charts(result, index)]
+    parts.append(f"<h3>Definition</h3><pre>{escape(definition_yaml(result))}</pre></section>")
+    return "".join(parts)
+
+
+def _environment(results: ResultsFile) -> str:
+    env = results.environment.model_dump(mode="json")
+    env["command_line"] = " ".join(env["command_line"])
+    items = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in env.items())
+    return f'<section id="environment"><h2>Environment</h2><dl class="env">{items}</dl></section>'
+
+
+def _glossary() -> str:
+    items = "".join(f"<dt>{escape(t)}</dt><dd>{escape(d)}</dd>" for t, d in GLOSSARY)
+    return f'<section id="glossary"><h2>Reading the tables</h2><dl class="env">{items}</dl></section>'
+
+
+def html_report(results: ResultsFile) -> str:
+    """The whole results file as one HTML page that needs nothing but itself."""
+    env = results.environment
+    fd = (env.fd_soft_limit, env.fd_hard_limit)
+    body = [
+        "<h1>iobench report</h1>",
+        f'<p class="meta">{escape(environment_line(results).replace("**", ""))}</p>',
+        *(_scenario(s, i, fd) for i, s in enumerate(results.scenarios)),
+        _environment(results),
+        _glossary(),
+    ]
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>iobench report {escape(results.created_utc)}</title><style>{STYLE}</style></head>"
+        f"<body>{''.join(body)}</body></html>\n"
+    )

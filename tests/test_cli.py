@@ -254,7 +254,7 @@ def test_loops_as_an_axis() -> None:
     assert (one.name, one.loop) == ("tiny", "uvloop")
     both = with_loops(TINY, ["asyncio", "uvloop"])
     assert [(s.name, s.loop) for s in both] == [("tiny.asyncio", "asyncio"), ("tiny.uvloop", "uvloop")]
-    with pytest.raises(UsageError, match="^--loop: Input should be 'asyncio' or 'uvloop'"):
+    with pytest.raises(UsageError, match=r"^--loop: Input should be 'asyncio' or 'uvloop'"):
         with_loops(TINY, ["trio"])
 
 

@@ -270,11 +270,22 @@ def utc_stamp(now: datetime | None = None) -> str:
     return (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
 
 
+def current_umask() -> int:
+    """The process's file-mode creation mask (read by setting it and setting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder, fsync, rename."""
+    """Write ``text`` to ``path`` through a temporary file in the same folder, fsync, rename.
+
+    The file gets the mode any new file would (0644 under the usual umask 022), not mkstemp's private 0600.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
@@ -295,10 +306,15 @@ def write_results(path: Path, results: ResultsFile) -> None:
 
 
 def resolve(path: Path | None, results_dir: Path = Path("results")) -> Path:
-    """The results file meant: ``path`` itself, or the newest one named by ``results/latest.json``."""
+    """The results file meant: ``path`` itself, or the newest one named by ``results/latest.json``.
+
+    ``path`` may be a results folder or a ``latest.json`` pointer, which are followed to the file they name.
+    """
     if path is not None:
         if path.is_dir():
             return resolve(None, path)
+        if path.name == "latest.json":
+            return resolve(None, path.parent)
         return path
     pointer = results_dir / "latest.json"
     try:

@@ -66,43 +66,36 @@ def coverage_of_range(n: int) -> float:
 
 
 def wall_level(row: Summary) -> float:
-    """The confidence the median wall time's interval really has (Summary.wall_ci_level when the stats give it)."""
-    return min(0.95, coverage_of_range(row.runs))
+    """The confidence the median wall time's interval really reaches (order statistics; see bench.stats)."""
+    return row.wall_ci_level
 
 
 def speedup_level(row: Summary) -> float | None:
-    """The confidence of the speedup's interval, None without one (Summary.speedup_ci_level when given)."""
-    return None if row.speedup_ci is None else min(0.95, coverage_of_range(row.runs))
+    """The confidence of the speedup's interval, None without one."""
+    return row.speedup_ci_level
 
 
 def rate_per_s(row: Summary) -> float | None:
-    """Tasks completed per second of the median run (Summary's requests per second when given)."""
-    return row.tasks / row.wall_median_s if row.wall_median_s > 0 else None
+    """Tasks completed per second of the median run, when every run completed."""
+    return row.requests_per_s
 
 
 def latency_percentiles_ms(row: Summary) -> tuple[float, float, float] | None:
-    """p50, p90, p99 of the per-task latency in ms, None when no task ended."""
+    """p50, p90, p99 of the per-task latency (end - created) in ms, None when no task ended ok."""
     lat = row.latency_ms
     return (lat[50], lat[90], lat[99]) if {50, 90, 99} <= lat.keys() else None
 
 
 def missing_reason(row: Summary) -> str | None:
-    """Why speedup, efficiency and queueing are withheld for this row (Summary.missing_reason when given)."""
-    if row.efficiency is None and row.ideal_s is not None:
-        return f"runs with tasks that did not finish ok ({_errors(row)}) give no efficiency or queueing"
+    """Why speedup, efficiency and queueing are withheld for this row."""
+    if row.missing_reason:
+        return f"{row.missing_reason} ({_errors(row)}); no speedup, efficiency or queueing is computed from them"
     return None
 
 
 def unexplained(row: Summary) -> str | None:
     """Why the model cannot explain this row, or None: efficiency above 100%, queueing below 0 beyond its interval."""
-    reasons = []
-    if row.efficiency is not None and row.efficiency > 1:
-        reasons.append(f"efficiency {row.efficiency:.0%} is above 100% (faster than its ideal)")
-    if row.residual_s is not None and row.ideal_s is not None and row.overhead_s is not None:
-        high = row.wall_ci_s[1] - row.ideal_s - row.overhead_s
-        if high < 0:
-            reasons.append(f"queueing is below 0 even at the top of its interval ({fmt_seconds(high)})")
-    return "; ".join(reasons) or None
+    return row.unexplained
 
 
 # --- formatting ---------------------------------------------------------------------------------------------------
@@ -179,10 +172,13 @@ def _flag(text: str, row: Summary, figure: str) -> str:
     """``text`` marked with ``!`` when the model cannot explain ``figure`` of this row."""
     if text == NA:
         return text
-    if figure == "eff." and row.efficiency is not None and row.efficiency > 1:
+    reason = unexplained(row) or ""
+    if figure == "eff." and "faster than the ideal" in reason:
         return text + UNEXPLAINED
-    if figure == "queueing" and "queueing" in (unexplained(row) or ""):
+    if figure == "queueing" and "negative queueing" in reason:
         return text + UNEXPLAINED
+    if figure == "queueing" and row.residual_kind != "queueing":
+        return f"({text})"  # one request at a time: nothing queues, the remainder is model error
     return text
 
 
@@ -266,10 +262,29 @@ def notes(result: ScenarioResult, rows: list[Summary]) -> list[str]:
     limit = result.scenario.connector_limit
     connector = f"connector limit {limit}" if limit else "connector limit: none (aiohttp's default of 100 is lifted)"
     lines = [f"{connector}; loop: {result.scenario.loop}"]
-    if result.calibration_rtt_ms is not None:
+    if result.calibration:
+        stacks = ", ".join(
+            f"{name} {fmt_seconds(c.median_ms / 1e3)} [{fmt_seconds(c.low_ms / 1e3)}–{fmt_seconds(c.high_ms / 1e3)}, "
+            f"{fmt_level(c.level)}]"
+            for name, c in result.calibration.items()
+        )
+        lines.append(
+            f"per-request overhead, measured: {stacks} (overhead = that x requests in a row; "
+            "queueing = median - ideal - overhead)"
+        )
+    elif result.calibration_rtt_ms is not None:
         lines.append(
             f"per-request overhead: {result.calibration_rtt_ms:.3f} ms, measured (overhead = that x requests in a "
             "row; queueing = median - ideal - overhead)"
+        )
+    if result.server is not None and result.server.lateness_p99_us is not None:
+        lines.append(
+            f"server: {result.server.loop} loop, timer lateness p50 {result.server.lateness_p50_us:.0f} us, "
+            f"p99 {result.server.lateness_p99_us:.0f} us; ideal from the service times the server delivered"
+        )
+    if any(r.residual_kind != "queueing" and r.residual_s is not None for r in rows):
+        lines.append(
+            "(queueing in brackets): one request at a time, so nothing queues; the remainder is model error"
         )
     for row in rows:
         if row.bound_by:

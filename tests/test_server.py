@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from bench.errors import UsageError
-from bench.server import LocalServer, is_loopback, parse_duration
+from bench.server import LocalServer, is_loopback, parse_duration, parse_server_timing
 
 
 async def _get(url: str) -> tuple[int, bytes, dict[str, str]]:
@@ -56,7 +56,30 @@ def test_delay_waits_and_reports_server_timing(server_url: str) -> None:
     status, body, headers = get(f"{server_url}/delay/30ms?bytes=100")
     assert status == 200
     assert len(body) == 100
-    assert headers["Server-Timing"] == "delay;dur=30.000"
+    timing = parse_server_timing(headers["Server-Timing"])
+    assert headers["Server-Timing"].startswith("delay;dur=30.000, svc;dur=")
+    assert timing["svc"] >= 30.0
+
+
+@pytest.mark.parametrize(
+    ("value", "durations"),
+    [
+        ("delay;dur=0.400, svc;dur=0.412", {"delay": 0.4, "svc": 0.412}),
+        ("svc;desc=\"service\";dur=1.5", {"svc": 1.5}),
+        ('cache;dur="2"', {"cache": 2.0}),
+        ("miss, db;dur=abc, svc;dur=3", {"svc": 3.0}),
+        ("", {}),
+    ],
+)
+def test_parse_server_timing(value: str, durations: dict[str, float]) -> None:
+    assert parse_server_timing(value) == durations
+
+
+def test_every_answer_reports_its_service_time(server_url: str) -> None:
+    """Not only /delay: a 400 and a /bytes answer carry ``svc;dur=`` too (and nothing else)."""
+    for path in ("/bytes/10", "/delay/fast", "/health"):
+        _, _, headers = get(server_url + path)
+        assert list(parse_server_timing(headers["Server-Timing"])) == ["svc"], path
 
 
 def test_delay_status_parameter(server_url: str) -> None:

@@ -9,25 +9,26 @@ delay (0.4 ms becomes 0, 2.5 ms becomes 2) against a clock read once per loop it
 about 1 ms early or late; asyncio rounds the selector's timeout up to a whole millisecond, so it wakes about
 1 ms late, more on a busy machine.
 
-How: one timer thread per sleeper waits (``threading.Condition.wait``, microsecond timeouts, timer slack
-set to 1 us on Linux) until ``margin`` before the earliest deadline, then wakes the loop with
-``call_soon_threadsafe`` (a write to the loop's wake-up pipe, the same on both loops). The woken waiter joins
-one shared spinner task for the last stretch: it checks ``time.perf_counter_ns`` once per loop iteration,
-wakes every waiter whose deadline has passed and yields with ``await asyncio.sleep(0)``; the loop keeps
-polling sockets (with a zero timeout) on every iteration, so other requests progress while it spins.
+How: on Linux a timerfd sits in the loop's own poll (``add_reader``, the same on both loops), armed to
+the microsecond for ``margin`` before the earliest deadline: the loop wakes once, with no thread and no GIL
+hand-over (elsewhere a timer thread does it through ``call_soon_threadsafe``; it costs a second wake-up, and
+the server process shortens the interpreter's switch interval so a busy loop hands it the GIL quickly). The
+woken waiter joins one shared spinner task for the last stretch: it checks ``time.perf_counter_ns`` once per
+loop iteration, wakes every waiter whose deadline has passed and yields with ``await asyncio.sleep(0)``; the
+loop keeps polling sockets (with a zero timeout) on every iteration, so other requests progress while it spins.
 
 The cost, and why it is bounded: while a waiter is within its window the loop never blocks, so the server
-process uses a whole core. Spinning from the loop's own timer would need a window of 1.5-2 ms (its lateness
+process uses a whole core. Spinning after the loop's own timer would need a window of 1.5-2 ms (its lateness
 and rounding): at 2.5 ms delays that is most of each request, and on a 2-core machine it takes the CPU the
-client being measured needs (measured here: the client's round trips got several ms slower). The timer
-thread makes the window ``margin`` (200 us by default: the thread's wake-up and the loop's reaction), about
-a tenth of that. There is one spinner however many requests wait: 1,000 requests due at once cost one extra
-callback per iteration, not 1,000, plus their own wake-ups; the spinning share of time is about
-min(1, requests per second x margin) for spread-out deadlines and one margin per burst of simultaneous ones.
-The timer thread takes the GIL briefly for each wake-up (the server process shortens the interpreter's
-switch interval so a busy loop hands it over quickly). ``spin_ns`` and ``late_wakeups`` measure the cost and
-the misses (the server's ``/stats`` serves them); a margin of 0 turns all this off: the loop's timer alone,
-as imprecise as described above.
+client being measured needs (measured here: the client's round trips got several ms slower). The precise
+wake-up makes the window ``margin`` (200 us by default: the wake-up's usual lateness, measured at 40-130 us
+on a busy 2-core machine), about a tenth of that. There is one spinner however many requests wait: 1,000
+requests due at once cost one extra callback per iteration, not 1,000, plus their own wake-ups; the spinning
+share of time is about min(1, requests per second x margin) for spread-out deadlines and one margin per
+burst of simultaneous ones. What no design here can buy is CPU the machine does not give: when other
+processes hold every core, wake-ups come milliseconds late whatever the mechanism. ``spin_ns`` and
+``late_wakeups`` measure the cost and the misses (the server's ``/stats`` serves them); a margin of 0 turns
+all this off: the loop's timer alone, as imprecise as described above.
 """
 
 from __future__ import annotations
@@ -37,12 +38,13 @@ import contextlib
 import ctypes
 import heapq
 import itertools
+import os
 import sys
 import threading
 import time
 
 DEFAULT_MARGIN_NS = 200_000
-"""Spin window: the timer thread's wake-up latency plus the loop's reaction to it, with room to spare."""
+"""Spin window: the precise wake-up's usual lateness, with room to spare."""
 _PR_SET_TIMERSLACK = 29  # prctl(2): the calling thread's timer slack, in ns (Linux; default 50 us)
 
 
@@ -106,6 +108,77 @@ class _TimerThread:
                     return
 
 
+class _Timespec(ctypes.Structure):
+    _fields_ = (("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long))
+
+
+class _Itimerspec(ctypes.Structure):
+    _fields_ = (("it_interval", _Timespec), ("it_value", _Timespec))
+
+
+_CLOCK_MONOTONIC = 1  # the clock of time.perf_counter_ns on Linux
+_TFD_TIMER_ABSTIME = 1
+_TFD_FLAGS = os.O_NONBLOCK | os.O_CLOEXEC  # TFD_NONBLOCK and TFD_CLOEXEC share these values
+
+
+class _TimerFd:
+    """A Linux timerfd in the loop's own poll: it wakes the loop at ``perf_counter_ns`` times, to the microsecond.
+
+    One wake-up (the loop's), no thread and no GIL hand-over. ``OSError`` from the constructor where there is none.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._libc = ctypes.CDLL(None, use_errno=True)
+        fd = self._libc.timerfd_create(_CLOCK_MONOTONIC, _TFD_FLAGS)
+        if fd < 0:
+            raise OSError(ctypes.get_errno(), "timerfd_create failed")
+        self._fd: int = fd
+        self._loop = loop
+        self._due: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._armed_ns = 0
+        loop.add_reader(fd, self._fire)
+
+    def wake_at(self, when_ns: int, future: asyncio.Future[None]) -> None:
+        """Resolve ``future`` at ``when_ns`` or just after."""
+        heapq.heappush(self._due, (when_ns, next(self._order), future))
+        if self._due[0][2] is future:
+            self._arm(when_ns)
+
+    def close(self) -> None:
+        """Leave the loop's poll and close the descriptor."""
+        with contextlib.suppress(Exception):
+            self._loop.remove_reader(self._fd)
+        os.close(self._fd)
+
+    def _arm(self, when_ns: int) -> None:
+        spec = _Itimerspec()
+        spec.it_value.tv_sec, spec.it_value.tv_nsec = divmod(max(when_ns, 1), 1_000_000_000)
+        if self._libc.timerfd_settime(self._fd, _TFD_TIMER_ABSTIME, ctypes.byref(spec), None) != 0:
+            raise OSError(ctypes.get_errno(), "timerfd_settime failed")
+        self._armed_ns = when_ns
+
+    def _fire(self) -> None:
+        with contextlib.suppress(BlockingIOError):  # re-armed since it fired: nothing to read
+            os.read(self._fd, 8)
+        now = time.perf_counter_ns()
+        woken = []
+        while self._due and self._due[0][0] <= now:
+            woken.append(heapq.heappop(self._due)[2])
+        _wake(woken)
+        if self._due:
+            self._arm(self._due[0][0])
+
+
+def _make_timer(loop: asyncio.AbstractEventLoop) -> _TimerFd | _TimerThread:
+    """A timerfd in the loop's poll on Linux; a timer thread elsewhere."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            _tighten_timer_slack()  # the loop's thread: its poll timeouts get 1 us slack, not 50 us
+            return _TimerFd(loop)
+    return _TimerThread(loop)
+
+
 class PreciseSleeper:
     """Sleeps to a deadline on ``time.perf_counter_ns``: a timer thread until ``margin`` before it, then a spin."""
 
@@ -121,7 +194,7 @@ class PreciseSleeper:
         self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
         self._spinner: asyncio.Task[None] | None = None
-        self._timer: _TimerThread | None = None
+        self._timer: _TimerFd | _TimerThread | None = None
 
     def reset_counters(self) -> None:
         """Zero ``spin_ns`` and ``late_wakeups``."""
@@ -144,7 +217,7 @@ class PreciseSleeper:
         loop = asyncio.get_running_loop()
         if deadline_ns - self.margin_ns > time.perf_counter_ns():
             if self._timer is None:
-                self._timer = _TimerThread(loop)
+                self._timer = _make_timer(loop)
             woken: asyncio.Future[None] = loop.create_future()
             self._timer.wake_at(deadline_ns - self.margin_ns, woken)
             await woken

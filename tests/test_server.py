@@ -65,7 +65,7 @@ def test_delay_waits_and_reports_server_timing(server_url: str) -> None:
     ("value", "durations"),
     [
         ("delay;dur=0.400, svc;dur=0.412", {"delay": 0.4, "svc": 0.412}),
-        ("svc;desc=\"service\";dur=1.5", {"svc": 1.5}),
+        ('svc;desc="service";dur=1.5', {"svc": 1.5}),
         ('cache;dur="2"', {"cache": 2.0}),
         ("miss, db;dur=abc, svc;dur=3", {"svc": 3.0}),
         ("", {}),

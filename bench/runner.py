@@ -21,8 +21,9 @@ from typing import Literal, Protocol
 
 import aiohttp
 
+from bench.errors import RunError
 from bench.loops import loop_factory
-from bench.plan import Plan, Point, make_plan
+from bench.plan import Plan, Point, Round, make_plan
 from bench.preflight import preflight
 from bench.recording import service_us
 from bench.results import (
@@ -31,14 +32,16 @@ from bench.results import (
     ResultsFile,
     RunResult,
     ScenarioResult,
+    ServerFacts,
     capture_environment,
     now_utc,
     write_results,
 )
-from bench.scenario import LocalTarget, Scenario
+from bench.scenario import Scenario, definition_hash
 from bench.server import LocalServer
-from bench.stats import median, median_interval
-from bench.targets import HttpSyncOp, driver_for, new_session
+from bench.stats import StopRule, median, median_interval, paired_ratios
+from bench.strategies import REFERENCE
+from bench.targets import HttpSyncOp, driver_class, driver_for, new_session
 from bench.timed import execute
 
 
@@ -82,6 +85,7 @@ class ScenarioRecord:
         self.points: list[PointResult] = []
         self.current: list[RunResult] = []
         self.calibration: dict[str, Calibration] = {}
+        self.server: ServerFacts | None = None
 
     def keep(self, run: RunResult) -> None:
         """A recorded run of the task count in progress."""
@@ -112,6 +116,8 @@ class ScenarioRecord:
             reason=reason,
             calibration_rtt_ms=aiohttp_cal.median_ms if aiohttp_cal else None,
             calibration=self.calibration,
+            server=self.server,
+            definition_hash=definition_hash(self.scenario),
             points=tuple(self.points),
             peak_rss_mb=peak_rss_mb(),
         )
@@ -127,23 +133,66 @@ def run_point(
 ) -> str:
     """Every round of one task count, recorded into ``record``; returns why the rounds stopped.
 
-    ``server_gone`` is asked after each run; a reason from it stops the point with ServerDied.
+    The plan's rounds run first (warm-up, then ``repeats`` or ``min_repeats``); under ``repeats: auto`` more rounds
+    follow, in the plan's balanced order, until the stop rule says the intervals are precise enough or a limit is
+    reached. ``server_gone`` is asked after each run; a reason from it stops the point with ServerDied.
     """
     scenario = record.scenario
     specs = {s.label: s for s in scenario.strategies}
     driver = driver_for(scenario, point, base_url)
-    for rnd in point.rounds:
+    measured_s = 0.0
+
+    def play(rnd: Round) -> None:
+        nonlocal measured_s
+        started = time.monotonic()
         for position, label in enumerate(rnd.order):
-            run = runner.run(
-                execute(specs[label].build(), label, driver, scenario, repeat=rnd.repeat, position=position)
-            )
+            strategy = specs[label].build()
+            run = runner.run(execute(strategy, label, driver, scenario, repeat=rnd.repeat, position=position))
             gone = server_gone()
             if gone:
                 raise ServerDied(gone)
             if not rnd.warmup:
                 record.keep(run)
             progress.run_done(label, point.tasks)
-    return "fixed repeats"
+        if not rnd.warmup:
+            measured_s += time.monotonic() - started
+
+    for rnd in point.rounds:
+        play(rnd)
+    adaptive = scenario.adaptive
+    if adaptive is None:
+        return "fixed repeats"
+    rule = StopRule(
+        precision=adaptive.precision,
+        min_rounds=adaptive.min_repeats,
+        max_rounds=adaptive.max_repeats,
+        budget_s=adaptive.budget_s,
+    )
+    rounds = adaptive.min_repeats
+    while (reason := rule.check(precision_series(record.current), rounds, measured_s)) is None:
+        play(point.round(rounds))
+        rounds += 1
+    return reason
+
+
+def precision_series(runs: list[RunResult]) -> list[list[float]]:
+    """What adaptive repeats must make precise: each strategy's per-round speedup over the reference, or, with no
+    reference strategy, each strategy's wall times. Runs with failed tasks give nothing, so a strategy that keeps
+    failing never looks precise and its scenario runs until its round or time limit."""
+    walls: dict[str, dict[int, float]] = {}
+    for run in runs:
+        if run.complete:
+            walls.setdefault(run.strategy, {})[run.repeat] = run.wall_ns / 1e9
+    labels = {run.strategy for run in runs}
+    reference = walls.get(REFERENCE, {})
+    if REFERENCE not in labels:
+        return [list(walls.get(label, {}).values()) for label in sorted(labels)]
+    series = []
+    for label in sorted(labels - {REFERENCE}):
+        own = walls.get(label, {})
+        both = sorted(set(own) & set(reference))
+        series.append(list(paired_ratios([reference[r] for r in both], [own[r] for r in both])))
+    return series or [list(reference.values())]
 
 
 CALIBRATION_REQUESTS = 30
@@ -217,23 +266,31 @@ async def calibrate(base_url: str, requests: int = CALIBRATION_REQUESTS) -> dict
 
 def run_scenario(
     record: ScenarioRecord,
-    base_url: str,
+    server: LocalServer | None,
     progress: ProgressSink,
     server_gone: Callable[[], str | None] = lambda: None,
 ) -> ScenarioResult:
-    """Run one scenario into ``record``; a dying server ends it as 'failed' with the reason."""
+    """Run one scenario into ``record`` (against ``server`` when its target needs the local server); a dying
+    server ends it as 'failed' with the reason."""
+    base_url = server.url if server is not None else ""
     scenario = record.scenario
     progress.scenario_started(scenario.name, record.plan.total_runs)
     try:
         with asyncio.Runner(loop_factory=loop_factory(scenario.loop)) as runner:
-            if isinstance(scenario.target, LocalTarget):
-                record.calibration = runner.run(calibrate(base_url))
+            if server is not None:
+                record.calibration = runner.run(calibrate(server.url))
+                server.stats(reset=True)  # lateness from here on: the scenario's own requests
             for point in record.plan.points:
                 record.close_point(point, run_point(runner, record, point, base_url, progress, server_gone))
+            if server is not None:
+                facts = server.stats(reset=True)
+                record.server = ServerFacts(
+                    loop=facts.loop, lateness_p50_us=facts.lateness_p50_us, lateness_p99_us=facts.lateness_p99_us
+                )
     except ServerDied as exc:
         return record.result("failed", str(exc))
-    except aiohttp.ClientError as exc:  # calibration could not reach the server
-        return record.result("failed", server_gone() or f"the local server did not answer: {exc!r}")
+    except (aiohttp.ClientError, RunError) as exc:  # calibration or /stats could not reach the server
+        return record.result("failed", server_gone() or f"the local server did not answer: {exc}")
     return record.result("ok")
 
 
@@ -264,12 +321,13 @@ def run_all(
     server: LocalServer | None = None
     try:
         for path, scenario in loaded:
-            if isinstance(scenario.target, LocalTarget):
-                server = _server_for(scenario, server)
-            base_url = server.url if server is not None else ""
+            needs = driver_class(scenario.target).local_server
+            if needs:
+                options = scenario.server
+                server = LocalServer.ensure(server, workers=options.workers, backlog=options.backlog, loop=options.loop)
             record = ScenarioRecord(path, scenario, make_plan(scenario))
             try:
-                result = run_scenario(record, base_url, progress, _death_watch(server))
+                result = run_scenario(record, server if needs else None, progress, _death_watch(server))
             except KeyboardInterrupt:
                 result = record.result("interrupted", "interrupted")
                 done.append(result)
@@ -289,24 +347,9 @@ def _death_watch(server: LocalServer | None) -> Callable[[], str | None]:
     """A check that names the server's exit, if it exited."""
 
     def gone() -> str | None:
-        if server is None or server.alive():
+        death = server.death() if server is not None else None
+        if death is None:
             return None
-        return f"the local server exited during the run ({server.exit_status()}); it is restarted for what follows"
+        return f"the local server exited during the run ({death}); it is restarted for what follows"
 
     return gone
-
-
-def _server_for(scenario: Scenario, current: LocalServer | None) -> LocalServer:
-    """The running server if it is alive and has the scenario's options, else a fresh one."""
-    options = scenario.server
-    if (
-        current is not None
-        and current.alive()
-        and (current.workers, current.backlog) == (options.workers, options.backlog)
-    ):
-        return current
-    if current is not None:
-        current.stop()
-    server = LocalServer(workers=options.workers, backlog=options.backlog)
-    server.start()
-    return server

@@ -235,6 +235,8 @@ class ServerOptions(_Record):
 
     workers: Annotated[int, Strict(), Field(ge=1, le=16)] = 1
     backlog: Annotated[int, Strict(), Field(ge=16, le=65535)] = 1024
+    loop: Literal["asyncio", "uvloop"] | None = None
+    """The server's event loop; None: uvloop when installed, else asyncio (recorded in the results either way)."""
 
 
 _THRESHOLD = re.compile(r"^\s*(>=|<=|>|<)?\s*([0-9]+(?:\.[0-9]+)?)\s*(%|x)?\s*$")

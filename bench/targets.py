@@ -49,6 +49,8 @@ class Driver(ABC, Generic[T]):
 
     sockets: ClassVar[bool] = False
     """True when tasks hold network connections: connector limits, ports and descriptors then apply."""
+    local_server: ClassVar[bool] = False
+    """True when the runner must start the local server (and calibrate against it) for this target."""
     stacks: ClassVar[dict[bool, str]] = {}
     """The client stack used, by ``blocking``: e.g. {False: 'aiohttp', True: 'http.client'} (calibration key)."""
 
@@ -289,6 +291,8 @@ def task_urls(
 @register_driver(LocalTarget)
 class LocalDriver(HttpDriver[LocalTarget]):
     """The built-in local server: each task GETs ``/delay/<its delay>`` and the server reports what it delivered."""
+
+    local_server = True
 
     def task_urls(self) -> tuple[str, ...]:
         """``/delay/<delay>ms`` for each task, failing the planned ones."""

@@ -57,8 +57,8 @@ EXIT_SIGTERM = 143
 """Exit code after SIGTERM: 128 + 15."""
 EXIT_PIPE = 141
 """Exit code when stdout's reader went away (``iobench run | head``): 128 + SIGPIPE, as ``yes | head`` gives."""
-INTERVAL_LEVEL = 0.95
-"""Confidence level of the intervals in ``Summary`` (bootstrap 95%), stated in the ``--json`` output."""
+PIPE_WIDTH = int(os.environ.get("COLUMNS", "100")) if os.environ.get("COLUMNS", "100").isdigit() else 100
+"""Width of tables written to a pipe or a log (the table's compact layout takes over below its wide one)."""
 LOOP_SEPARATOR = "."
 """``--loop asyncio,uvloop`` runs each scenario once per loop, named ``<scenario>.<loop>``."""
 
@@ -288,35 +288,35 @@ class StreamingOutput:
             self.progress.update(self.task_id, advance=1, current=f"{tasks} tasks, {label}")
             self.progress.refresh()
 
-    def scenario_done(self, result: ScenarioResult | str) -> None:
-        """Remove the bar; print the scenario's table when the runner hands over its result."""
+    def scenario_done(self, result: ScenarioResult) -> None:
+        """Remove the bar and print the scenario's table as soon as it finishes."""
         if self.progress is not None:
             if self.task_id is not None:
                 self.progress.remove_task(self.task_id)
                 self.task_id = None
             self.progress.stop()
-        name = result if isinstance(result, str) else result.scenario.name
         if self.lines and self.progress is None:
-            outcome = "" if isinstance(result, str) else f"{result.outcome}, "
+            elapsed = time.monotonic() - self.started
             print(
-                f"iobench: {name}: done ({outcome}{time.monotonic() - self.started:.1f} s)", file=sys.stderr, flush=True
+                f"iobench: {result.scenario.name}: done ({result.outcome}, {elapsed:.1f} s)",
+                file=sys.stderr,
+                flush=True,
             )
-        if isinstance(result, ScenarioResult):
-            self.print_table(result)
+        self.print_table(result)
 
     def print_table(self, result: ScenarioResult) -> None:
         """Print one scenario's table, once."""
         if result.scenario.name in self.printed:
             return
         self.printed.add(result.scenario.name)
-        self.out.print(scenario_table(result))
+        self.out.print(scenario_table(result, width=self.out.width))
         self.out.print()
         self.out.file.flush()
 
 
 def _print_tables(console: Console, results: ResultsFile) -> None:
     for scenario in results.scenarios:
-        console.print(scenario_table(scenario))
+        console.print(scenario_table(scenario, width=console.width))
         console.print()
 
 
@@ -327,7 +327,8 @@ def _export(results: ResultsFile, path: Path, plots_dir: Path | None, out: Conso
     report = next(p for p in written if p.name == "report.md")
     charts = [p for p in written if p.suffix in (".png", ".svg")]
     out.print(f"results: {path}")
-    out.print(f"report:  {report} (and CSV tables beside the results)")
+    html = [p for p in written if p.suffix == ".html"]
+    out.print(f"report:  {report}{' and ' + str(html[0]) if html else ''} (and CSV tables beside the results)")
     if plots_dir is not None:
         out.print(f"charts:  {len(charts)} files in {plots_dir}/")
 
@@ -348,11 +349,20 @@ def json_summary(results: ResultsFile, path: Path) -> dict[str, Any]:
                     "runs": row.runs,
                     "median_s": row.wall_median_s,
                     "interval_s": list(row.wall_ci_s),
-                    "level": INTERVAL_LEVEL,
+                    "level": row.wall_ci_level,
                     "speedup": row.speedup,
                     "speedup_interval": list(row.speedup_ci) if row.speedup_ci else None,
+                    "speedup_level": row.speedup_ci_level,
                     "efficiency": row.efficiency,
-                    "errors": {"failed": row.failed_tasks, "cancelled": row.cancelled_tasks},
+                    "requests_per_s": row.requests_per_s,
+                    "latency_ms": {f"p{q}": v for q, v in row.latency_ms.items()},
+                    "errors": {
+                        "failed": row.failed_tasks,
+                        "cancelled": row.cancelled_tasks - row.not_started_tasks,
+                        "not_started": row.not_started_tasks,
+                        "error_rate": row.error_rate,
+                    },
+                    "missing_reason": row.missing_reason,
                 }
             )
     return {
@@ -433,9 +443,11 @@ def cmd_report(args: argparse.Namespace, out: Console, err: Console) -> int:
     path = resolve(args.results, args.results_dir)
     results = read_results(path)
     _print_tables(out, results)
-    from bench.export import write_csv, write_markdown
+    from bench.export import write_csv, write_html, write_markdown
 
     written = [write_markdown(results, args.markdown or path.parent / "report.md"), *write_csv(results, path)]
+    if args.html is not None:
+        written.append(write_html(results, path.parent / "report.html" if args.html == Path() else args.html))
     out.print("wrote: " + ", ".join(str(p) for p in written))
     return 0
 
@@ -613,6 +625,13 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="print the tables of a results file and write report.md and CSVs")
     _results_arguments(report)
     report.add_argument("--markdown", type=Path, help="Markdown report path (default: report.md beside the results)")
+    report.add_argument(
+        "--html",
+        type=Path,
+        nargs="?",
+        const=Path(),
+        help="also write the self-contained HTML report (default: report.html beside the results)",
+    )
     report.set_defaults(func=cmd_report)
 
     plot = sub.add_parser("plot", help="write the charts of a results file")
@@ -662,8 +681,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``iobench`` command; returns the exit code."""
     args = build_parser().parse_args(argv)
     out = PipeAwareConsole(soft_wrap=True, highlight=False)
-    if not out.is_terminal:
-        out = PipeAwareConsole(soft_wrap=True, highlight=False, width=max(out.width, 160))
+    if not out.is_terminal:  # a log or a pipe: $COLUMNS if set, else a width every CI log viewer shows whole
+        out = PipeAwareConsole(soft_wrap=True, highlight=False, width=PIPE_WIDTH)
     err = Console(stderr=True)
     previous = install_signal_handlers()
     try:

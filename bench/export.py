@@ -64,8 +64,11 @@ def write_charts_parallel(results: ResultsFile, out_dir: Path, formats: tuple[st
 def export_all(
     results: ResultsFile, results_path: Path, plots_dir: Path | None, formats: tuple[str, ...] = ("png", "svg")
 ) -> list[Path]:
-    """Markdown report (``report.md`` beside the results), CSVs, and, unless ``plots_dir`` is None, the charts."""
+    """Markdown and HTML reports (``report.md``, ``report.html`` beside the results), CSVs, and, unless
+    ``plots_dir`` is None, the charts."""
     written = [write_markdown(results, results_path.parent / "report.md"), *write_csv(results, results_path)]
+    if plots_dir is not None:  # the HTML report draws every chart too: skipped with them (--no-plots)
+        written.append(write_html(results, results_path.parent / "report.html"))
     if plots_dir is not None:
         written.extend(write_charts_parallel(results, plots_dir, formats, workers=min(os.cpu_count() or 1, 4)))
     return written

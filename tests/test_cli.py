@@ -105,7 +105,7 @@ def test_run_prints_table_and_writes_everything(write_scenario: Callable[[str, s
     assert "tiny" in done.stdout and "sequential" in done.stdout and "gather" in done.stdout
     assert done.stdout.rstrip().splitlines()[-3:] == [
         f"results: {out}",
-        f"report:  {out.parent / 'report.md'} (and CSV tables beside the results)",
+        f"report:  {out.parent / 'report.md'} and {out.parent / 'report.html'} (and CSV tables beside the results)",
         f"charts:  6 files in {plots}/",
     ]
     assert sorted(p.name for p in out.parent.iterdir()) == [
@@ -114,6 +114,7 @@ def test_run_prints_table_and_writes_everything(write_scenario: Callable[[str, s
         "r.runs.csv",
         "r.samples.csv",
         "r.summary.csv",
+        "report.html",
         "report.md",
     ]
     assert sorted(p.name for p in plots.iterdir()) == [
@@ -391,10 +392,6 @@ def test_streaming_output_prints_each_table_once(capsys: pytest.CaptureFixture[s
 
 
 @pytest.mark.e2e
-@pytest.mark.xfail(
-    reason="needs the runner to hand scenario_done the finished ScenarioResult (lead's ProgressSink change)",
-    strict=True,
-)
 def test_tables_stream_in_a_log(write_scenario: Callable[[str, str], Path], tmp_path: Path) -> None:
     """Off a terminal, the first scenario's table is in the log before the second scenario starts."""
     body = "tasks: 2\ntarget: {latency: {dist: fixed, ms: 2}}\nrepeats: 2\nwarmup: 0\n"

@@ -1,8 +1,10 @@
-"""Strategies: the ways user code runs N I/O tasks. One small interface, one class each, one registry entry.
+"""Strategies: the ways user code runs N I/O tasks. One small interface, one class each, registered by name.
 
-    >>> spec = StrategySpec.model_validate({"gather": None})
-    >>> strategy = spec.build()
-    >>> await strategy.run(10, task)   # task(i) does request i and raises TaskFailed on failure
+    >>> strategy = StrategySpec.model_validate({"bounded": {"limit": 10}}).build()
+    >>> strategy.effective_concurrency(100), strategy.critical_path(100), strategy.ideal_ms([20.0] * 100)
+    (10, 10, 200.0)
+
+``await strategy.run(n, task)`` runs tasks 0..n-1 (``task(i)`` does task i and raises TaskFailed on failure).
 
 A strategy decides *how the tasks are scheduled*, and so owns its model: how many tasks it has in flight at once
 (``effective_concurrency``, the connector limit included), and from that its ideal time, its critical path and

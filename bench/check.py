@@ -333,7 +333,7 @@ def environment_note(results: ResultsFile, baseline: ResultsFile) -> str | None:
     if differences:
         notes.append(f"the baseline comes from another machine ({'; '.join(differences)}); compare with care")
     if unknown:
-        notes.append(f"{' and '.join(unknown)} record no CPU model (written before schema 2), so it was not compared")
+        notes.append(f"{' and '.join(unknown)} record no CPU model, so it was not compared")
     return f"warning: {'; '.join(notes)}" if notes else None
 
 
@@ -362,8 +362,8 @@ def definition_note(result: ScenarioResult, base: ScenarioResult) -> str | None:
     if not unknown:
         return None
     return (
-        f"warning: {' and '.join(unknown)} record no definition hash for {result.scenario.name} "
-        "(written before schema 2); compared the scenario definitions as stored instead"
+        f"warning: {' and '.join(unknown)} record no definition hash for {result.scenario.name}; "
+        "compared the scenario definitions as stored instead"
     )
 
 

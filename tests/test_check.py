@@ -409,7 +409,7 @@ def test_a_baseline_of_another_definition_is_inconclusive_and_says_why(
         "its baseline comparisons are inconclusive"
     )
     assert gate.warnings[1] == (
-        "warning: the baseline and the results record no definition hash for flaky (written before schema 2); "
+        "warning: the baseline and the results record no definition hash for flaky; "
         "compared the scenario definitions as stored instead"
     )
 
@@ -417,9 +417,7 @@ def test_a_baseline_of_another_definition_is_inconclusive_and_says_why(
 def test_definition_hashes_decide_when_both_files_have_them(run_a: ResultsFile, run_b: ResultsFile) -> None:
     ours = with_hashes(expecting(run_a), "a" * 64)
     same = judge(ours, with_hashes(run_b, "a" * 64))
-    assert same.warnings == (
-        "warning: the baseline and the results record no CPU model (written before schema 2), so it was not compared",
-    )
+    assert same.warnings == ("warning: the baseline and the results record no CPU model, so it was not compared",)
     other = judge(ours, with_hashes(run_b, "b" * 64))
     assert other.warnings[1:] == (
         "warning: the baseline was made from another definition of flaky (hash bbbbbbbbbbbb in the baseline, "
@@ -520,7 +518,7 @@ def test_environment_note_names_both_values(run_a: ResultsFile, run_b: ResultsFi
     )
     pypy = with_environment(run_b, implementation="PyPy", python="3.10.14")
     assert environment_note(run_a, pypy) == (
-        "warning: the baseline and the results record no CPU model (written before schema 2), so it was not compared"
+        "warning: the baseline and the results record no CPU model, so it was not compared"
     )
     assert environment_mismatch(run_a, pypy) == (
         "the baseline comes from another environment (Python PyPy 3.10.14 in the baseline, 3.11.7 in the results)"

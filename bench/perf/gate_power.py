@@ -21,6 +21,7 @@ machine load between runs is in the noise). A decision fails when ``exit_code`` 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import subprocess
 import sys
@@ -28,8 +29,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-SPIN_MS = 0.09
-"""CPU work per task in the slow configuration, ms; chosen to cost about 10% of taskgroup's speedup."""
+from bench.check import INCONCLUSIVE, judge
+from bench.results import ResultsFile, RunResult, read_results
+from bench.stats import median
+from bench.summary import summarise
+
+SPIN_MS = float(os.environ.get("GATE_POWER_SPIN_MS", "0.14"))
+"""CPU work per task in the slow configuration, ms (0.14 cost taskgroup about 10% of its speedup here)."""
 
 CALLABLE_GATE = """\
 # gate-sleep on a callable target (bench.perf.gate_power): {what}
@@ -93,7 +99,7 @@ def _iobench(args: Sequence[str]) -> None:
         raise SystemExit(f"{' '.join(command)} exited {done.returncode}: {done.stderr.strip()}")
 
 
-def collect(folder: Path, runs: int, repeats: int) -> None:
+def collect(folder: Path, runs: int, repeats: int, start: int = 0) -> None:
     """Real results files: DIR/shipped-NN.json, DIR/fast-NN.json, DIR/slow-NN.json, interleaved."""
     folder.mkdir(parents=True, exist_ok=True)
     for kind, function, what in (("fast", "sleep_then_work_0", "no work"), ("slow", "sleep_then_work_slow", "work")):
@@ -101,14 +107,122 @@ def collect(folder: Path, runs: int, repeats: int) -> None:
         scenario.parent.mkdir(exist_ok=True)
         text = CALLABLE_GATE.format(function=function, what=what, repeats=repeats)
         scenario.write_text(text, encoding="utf-8")
-    for n in range(runs):
+    for n in range(start, start + runs):
         order = ["shipped", "fast", "slow"]
         random.Random(n).shuffle(order)
         for kind in order:
             source = "scenarios/gate" if kind == "shipped" else str(folder / kind)
             started = time.monotonic()
             _iobench([source, "-o", str(folder / f"{kind}-{n:02d}.json"), "--results-dir", str(folder / "out")])
-            print(f"{kind}-{n:02d}: {time.monotonic() - started:.1f} s", flush=True)
+            print(f"{kind}-{n:02d}: {time.monotonic() - started:.1f} s (spin {SPIN_MS} ms)", flush=True)
+
+
+# --- analyse ------------------------------------------------------------------------------------------
+
+
+def _load(folder: Path, kind: str) -> list[ResultsFile]:
+    return [read_results(path) for path in sorted(folder.glob(f"{kind}-*.json"))]
+
+
+def _rounds(results: ResultsFile) -> list[dict[str, tuple[RunResult, ...]]]:
+    """Each repeat of the file as one round: scenario name -> that round's runs (every strategy of the round)."""
+    repeats = sorted({r.repeat for s in results.scenarios for p in s.points for r in p.runs})
+    return [
+        {s.scenario.name: tuple(r for p in s.points for r in p.runs if r.repeat == n) for s in results.scenarios}
+        for n in repeats
+    ]
+
+
+def _built(template: ResultsFile, rounds: Sequence[dict[str, tuple[RunResult, ...]]]) -> ResultsFile:
+    """``template`` holding ``rounds`` (renumbered 0, 1, ...) in place of its own runs."""
+    scenarios = []
+    for s in template.scenarios:
+        runs = tuple(r.model_copy(update={"repeat": n}) for n, one in enumerate(rounds) for r in one[s.scenario.name])
+        point = s.points[0].model_copy(update={"runs": runs})
+        scenarios.append(s.model_copy(update={"points": (point,)}))
+    return template.model_copy(update={"scenarios": tuple(scenarios)})
+
+
+def _like(results: ResultsFile, template: ResultsFile) -> ResultsFile:
+    """``results`` described by ``template``'s scenario definitions (a code regression keeps the definition)."""
+    defined = {s.scenario.name: s for s in template.scenarios}
+    scenarios = tuple(
+        s.model_copy(update={"scenario": defined[s.scenario.name].scenario, "file": defined[s.scenario.name].file})
+        for s in results.scenarios
+    )
+    return results.model_copy(update={"scenarios": scenarios})
+
+
+def _draw(files: Sequence[ResultsFile], repeats: int, rng: random.Random) -> tuple[ResultsFile, list[int]]:
+    """``repeats`` real rounds from as few whole files as hold them (drawn at random); the files used."""
+    per_file = len(_rounds(files[0]))
+    count = -(-repeats // per_file)
+    chosen = rng.sample(range(len(files)), count)
+    pool = [one for i in chosen for one in _rounds(files[i])]
+    return _built(files[chosen[0]], rng.sample(pool, repeats)), chosen
+
+
+def decisions(
+    base_files: Sequence[ResultsFile],
+    new_files: Sequence[ResultsFile],
+    repeats: int,
+    tolerance: float,
+    trials: int,
+    seed: int,
+) -> dict[str, int]:
+    """How often the gate (``judge``) exits 0, 1 (fail) or 4 (inconclusive) over ``trials`` baseline/new pairs
+    drawn from disjoint files."""
+    rng = random.Random(seed)
+    codes: dict[str, int] = {"pass": 0, "fail": 0, "inconclusive": 0}
+    same = base_files is new_files
+    for _ in range(trials):
+        baseline, used = _draw(base_files, repeats, rng)
+        rest = [f for i, f in enumerate(new_files) if not (same and i in used)]
+        current, _ = _draw(rest, repeats, rng)
+        code = judge(_like(current, baseline), baseline, tolerance=tolerance).code
+        codes[{0: "pass", 1: "fail", INCONCLUSIVE: "inconclusive"}.get(code, f"exit {code}")] += 1
+    return codes
+
+
+def measured_drop(fast: Sequence[ResultsFile], slow: Sequence[ResultsFile]) -> dict[str, float]:
+    """Median over files of each strategy's median speedup, slow / fast - 1: the real drop the slow work made."""
+
+    def speedups(files: Sequence[ResultsFile]) -> dict[str, float]:
+        by: dict[str, list[float]] = {}
+        for results in files:
+            for row in summarise(results.scenarios[0]):
+                if row.speedup is not None and row.name != "sequential":
+                    by.setdefault(row.strategy, []).append(row.speedup)
+        return {label: median(values) for label, values in by.items()}
+
+    before, after = speedups(fast), speedups(slow)
+    return {label: after[label] / before[label] - 1 for label in before}
+
+
+def analyse(folder: Path, trials: int, settings: Sequence[tuple[int, float]]) -> list[str]:
+    """The table: per (repeats, tolerance), false alarms on the shipped gate and the callable, power on the drop."""
+    shipped, fast, slow = _load(folder, "shipped"), _load(folder, "fast"), _load(folder, "slow")
+    drop = measured_drop(fast, slow)
+    lines = [
+        f"files: {len(shipped)} shipped, {len(fast)} fast, {len(slow)} slow; {trials} decisions per cell",
+        "real drop in median speedup, slow vs fast: " + ", ".join(f"{k} {v:+.1%}" for k, v in drop.items()),
+        "repeats  tolerance  false alarm (shipped)  false alarm (callable)  power (callable, drop)  "
+        "inconclusive (shipped / drop)",
+    ]
+    for repeats, tolerance in settings:
+        a = decisions(shipped, shipped, repeats, tolerance, trials, seed=1)
+        b = decisions(fast, fast, repeats, tolerance, trials, seed=2)
+        c = decisions(fast, slow, repeats, tolerance, trials, seed=3)
+        lines.append(
+            f"{repeats:>7}  {tolerance:>9.0%}  {a['fail']:>4} of {trials:<13}  {b['fail']:>4} of {trials:<14}  "
+            f"{c['fail']:>4} of {trials:<14}  {a['inconclusive']} / {c['inconclusive']}"
+        )
+        print(lines[-1], flush=True)
+    return lines
+
+
+SETTINGS = ((5, 0.25), (5, 0.10), (5, 0.05), (10, 0.05), (15, 0.05), (20, 0.05), (20, 0.03))
+"""(repeats, tolerance) pairs analysed: the shipped defaults first."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,11 +233,15 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("folder", type=Path)
     c.add_argument("--runs", type=int, default=16)
     c.add_argument("--repeats", type=int, default=5)
+    c.add_argument("--start", type=int, default=0, help="number of the first run (to add runs to a folder)")
     a = sub.add_parser("analyse")
     a.add_argument("folder", type=Path)
+    a.add_argument("--trials", type=int, default=100)
     args = parser.parse_args(argv)
     if args.command == "collect":
-        collect(args.folder, args.runs, args.repeats)
+        collect(args.folder, args.runs, args.repeats, args.start)
+    else:
+        analyse(args.folder, args.trials, SETTINGS)
     return 0
 
 

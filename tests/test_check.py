@@ -40,6 +40,7 @@ from bench.errors import ResultsError, UsageError
 from bench.results import ResultsFile, read_results
 from bench.runner import NullProgress, run_all
 from bench.scenario import Expectations, Threshold, load_paths
+from bench.stats import median
 from bench.summary import summarise
 from tests.conftest import DATA
 
@@ -623,3 +624,24 @@ def test_a_sequential_strategy_in_disguise_fails_while_gather_passes(tmp_path: P
     ]
     limited = verdicts[1]
     assert limited.interval is not None and limited.interval[1] < 1.5  # one at a time: no speedup at all
+
+
+# --- the power script's shortcut makes the gate's decisions ----------------------------------------------
+
+
+def test_power_script_rounds_and_decisions_match_the_gate(run_a: ResultsFile, run_b: ResultsFile) -> None:
+    np = pytest.importorskip("numpy")
+    from bench.perf.gate_power import fast_decision, round_speedups
+
+    tiny_a = run_a.model_copy(update={"scenarios": run_a.scenarios[1:]})
+    tiny_b = run_b.model_copy(update={"scenarios": run_b.scenarios[1:]})
+    rounds = round_speedups(tiny_a)
+    rows = {f"tiny/{r.strategy}": r.speedup for r in summarise(tiny_a.scenarios[0]) if r.name != "sequential"}
+    assert {key: median([r[key] for r in rounds]) for key in rows} == rows
+    expect = {"tiny/bounded(limit=1)": Threshold.model_validate(">= 3")}
+    rng = np.random.default_rng(0)
+    assert fast_decision(round_speedups(tiny_b), rounds, {}, 0.10, rng) == "pass"
+    assert fast_decision(round_speedups(tiny_b), rounds, expect, 0.10, rng) == "fail"
+    assert fast_decision(round_speedups(tiny_b), rounds, {}, 0.0, rng) == "inconclusive"
+    assert [v.verdict for v in judge_baseline(tiny_a, tiny_b, 0.10)] == ["pass", "pass"]
+    assert [v.verdict for v in judge_baseline(tiny_a, tiny_b, 0.0)] == ["inconclusive", "inconclusive"]

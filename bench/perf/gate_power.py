@@ -29,8 +29,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.check import INCONCLUSIVE, judge
+import numpy as np
+
+from bench.check import INCONCLUSIVE, decide, judge
 from bench.results import ResultsFile, RunResult, read_results
+from bench.scenario import Threshold
 from bench.stats import median
 from bench.summary import summarise
 
@@ -121,7 +124,9 @@ def collect(folder: Path, runs: int, repeats: int, start: int = 0) -> None:
 
 
 def _load(folder: Path, kind: str) -> list[ResultsFile]:
-    return [read_results(path) for path in sorted(folder.glob(f"{kind}-*.json"))]
+    """The complete results files of one kind (a file still being written is skipped)."""
+    files = [read_results(path) for path in sorted(folder.glob(f"{kind}-*.json"))]
+    return [f for f in files if f.complete and all(s.outcome == "ok" for s in f.scenarios)]
 
 
 def _rounds(results: ResultsFile) -> list[dict[str, tuple[RunResult, ...]]]:
@@ -199,29 +204,110 @@ def measured_drop(fast: Sequence[ResultsFile], slow: Sequence[ResultsFile]) -> d
     return {label: after[label] / before[label] - 1 for label in before}
 
 
-def analyse(folder: Path, trials: int, settings: Sequence[tuple[int, float]]) -> list[str]:
+def round_speedups(results: ResultsFile) -> list[dict[str, float]]:
+    """Each round's paired speedups (sequential wall / strategy wall), by 'scenario/strategy', complete runs only."""
+    out = []
+    for one in _rounds(results):
+        speedups = {}
+        for name, runs in one.items():
+            walls = {r.strategy: r.wall_ns for r in runs if r.complete}
+            for label, wall in walls.items():
+                if label != "sequential" and "sequential" in walls:
+                    speedups[f"{name}/{label}"] = walls["sequential"] / wall
+        out.append(speedups)
+    return out
+
+
+def _bootstrap_ci(values: np.ndarray, rng: np.random.Generator, resamples: int = 2000) -> tuple[float, float]:
+    """bench.stats.bootstrap_ci, vectorised: percentile interval of the median, widened to hold the point."""
+    point = float(np.median(values))
+    medians = np.median(values[rng.integers(0, len(values), (resamples, len(values)))], axis=1)
+    low, high = np.quantile(medians, [0.025, 0.975])
+    return min(float(low), point), max(float(high), point)
+
+
+def fast_decision(
+    base: Sequence[dict[str, float]],
+    new: Sequence[dict[str, float]],
+    expect: dict[str, Threshold],
+    tolerance: float,
+    rng: np.random.Generator,
+) -> str:
+    """The gate's speedup checks (expectations and baseline) on per-round speedups, as ``judge`` makes them; the
+    efficiency and error-rate checks are left out (no task failed in these files; efficiency never failed)."""
+    outcomes = []
+    for key in base[0]:
+        before = np.array([r[key] for r in base])
+        after = np.array([r[key] for r in new])
+        figure, interval = float(np.median(after)), _bootstrap_ci(after, rng)
+        floor = float(np.median(before)) * (1 - tolerance)
+        outcomes.append(decide(Threshold(op=">=", value=floor, text=""), figure, interval))
+        if key in expect:
+            outcomes.append(decide(expect[key], figure, interval))
+    return "fail" if "fail" in outcomes else "inconclusive" if "inconclusive" in outcomes else "pass"
+
+
+def fast_decisions(
+    base_files: Sequence[ResultsFile],
+    new_files: Sequence[ResultsFile],
+    repeats: int,
+    tolerance: float,
+    trials: int,
+    seed: int,
+) -> dict[str, int]:
+    """``decisions`` through ``fast_decision``: rounds drawn the same way, from disjoint files."""
+    rng, nrng = random.Random(seed), np.random.default_rng(seed)
+    base_rounds = [round_speedups(f) for f in base_files]
+    new_rounds = base_rounds if base_files is new_files else [round_speedups(f) for f in new_files]
+    expect = {
+        f"{s.scenario.name}/{label}": threshold
+        for s in base_files[0].scenarios
+        for label, threshold in s.scenario.expect.speedup.items()
+    }
+    per_file = len(base_rounds[0])
+    count = -(-repeats // per_file)
+    codes = {"pass": 0, "fail": 0, "inconclusive": 0}
+    for _ in range(trials):
+        chosen = rng.sample(range(len(base_rounds)), count)
+        others = [i for i in range(len(new_rounds)) if not (base_files is new_files and i in chosen)]
+        picked = rng.sample(others, count)
+        base = rng.sample([r for i in chosen for r in base_rounds[i]], repeats)
+        new = rng.sample([r for i in picked for r in new_rounds[i]], repeats)
+        codes[fast_decision(base, new, expect, tolerance, nrng)] += 1
+    return codes
+
+
+def analyse(folder: Path, trials: int, settings: Sequence[tuple[int, float]], checked: int) -> list[str]:
     """The table: per (repeats, tolerance), false alarms on the shipped gate and the callable, power on the drop."""
     shipped, fast, slow = _load(folder, "shipped"), _load(folder, "fast"), _load(folder, "slow")
     drop = measured_drop(fast, slow)
-    lines = [
-        f"files: {len(shipped)} shipped, {len(fast)} fast, {len(slow)} slow; {trials} decisions per cell",
-        "real drop in median speedup, slow vs fast: " + ", ".join(f"{k} {v:+.1%}" for k, v in drop.items()),
-        "repeats  tolerance  false alarm (shipped)  false alarm (callable)  power (callable, drop)  "
-        "inconclusive (shipped / drop)",
-    ]
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        lines.append(line)
+        print(line, flush=True)
+
+    for line in [
+        f"files: {len(shipped)} shipped, {len(fast)} fast, {len(slow)} slow ({SPIN_MS} ms of work per task)",
+        "real change in median speedup, slow vs fast: " + ", ".join(f"{k} {v:+.1%}" for k, v in drop.items()),
+    ]:
+        say(line)
+    if checked:
+        full = [decisions(shipped, shipped, 5, 0.25, checked, seed=9), decisions(fast, slow, 5, 0.25, checked, seed=9)]
+        say(f"judge() itself at 5 repeats, 25%, {checked} decisions: shipped {full[0]}; drop {full[1]}")
+    say(f"{trials} decisions per cell: fail / inconclusive")
+    say("repeats  tolerance  same code (shipped)  same code (callable)  10% drop (callable)")
     for repeats, tolerance in settings:
-        a = decisions(shipped, shipped, repeats, tolerance, trials, seed=1)
-        b = decisions(fast, fast, repeats, tolerance, trials, seed=2)
-        c = decisions(fast, slow, repeats, tolerance, trials, seed=3)
-        lines.append(
-            f"{repeats:>7}  {tolerance:>9.0%}  {a['fail']:>4} of {trials:<13}  {b['fail']:>4} of {trials:<14}  "
-            f"{c['fail']:>4} of {trials:<14}  {a['inconclusive']} / {c['inconclusive']}"
-        )
-        print(lines[-1], flush=True)
+        cells = [
+            fast_decisions(a, b, repeats, tolerance, trials, seed)
+            for seed, (a, b) in enumerate(((shipped, shipped), (fast, fast), (fast, slow)))
+        ]
+        text = [f"{c['fail']:>4} / {c['inconclusive']:<4}" for c in cells]
+        say(f"{repeats:>7}  {tolerance:>9.0%}  {text[0]:<19}  {text[1]:<20}  {text[2]}")
     return lines
 
 
-SETTINGS = ((5, 0.25), (5, 0.10), (5, 0.05), (10, 0.05), (15, 0.05), (20, 0.05), (20, 0.03))
+SETTINGS = ((5, 0.25), (5, 0.05), (10, 0.05), (20, 0.05), (30, 0.05), (40, 0.05), (30, 0.03), (40, 0.03))
 """(repeats, tolerance) pairs analysed: the shipped defaults first."""
 
 
@@ -236,12 +322,13 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--start", type=int, default=0, help="number of the first run (to add runs to a folder)")
     a = sub.add_parser("analyse")
     a.add_argument("folder", type=Path)
-    a.add_argument("--trials", type=int, default=100)
+    a.add_argument("--trials", type=int, default=400)
+    a.add_argument("--checked", type=int, default=40, help="decisions made by judge() itself at the defaults")
     args = parser.parse_args(argv)
     if args.command == "collect":
         collect(args.folder, args.runs, args.repeats, args.start)
     else:
-        analyse(args.folder, args.trials, SETTINGS)
+        analyse(args.folder, args.trials, SETTINGS, args.checked)
     return 0
 
 

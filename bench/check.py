@@ -333,7 +333,8 @@ def environment_note(results: ResultsFile, baseline: ResultsFile) -> str | None:
     if differences:
         notes.append(f"the baseline comes from another machine ({'; '.join(differences)}); compare with care")
     if unknown:
-        notes.append(f"{' and '.join(unknown)} record no CPU model, so it was not compared")
+        verb = "record" if len(unknown) == 2 else "records"
+        notes.append(f"{' and '.join(unknown)} {verb} no CPU model, so it was not compared")
     return f"warning: {'; '.join(notes)}" if notes else None
 
 
@@ -362,7 +363,8 @@ def definition_note(result: ScenarioResult, base: ScenarioResult) -> str | None:
     if not unknown:
         return None
     return (
-        f"warning: {' and '.join(unknown)} record no definition hash for {result.scenario.name}; "
+        f"warning: {' and '.join(unknown)} {'record' if len(unknown) == 2 else 'records'} no definition hash for "
+        f"{result.scenario.name}; "
         "compared the scenario definitions as stored instead"
     )
 

@@ -645,3 +645,12 @@ def test_power_script_rounds_and_decisions_match_the_gate(run_a: ResultsFile, ru
     assert fast_decision(round_speedups(tiny_b), rounds, {}, 0.0, rng) == "inconclusive"
     assert [v.verdict for v in judge_baseline(tiny_a, tiny_b, 0.10)] == ["pass", "pass"]
     assert [v.verdict for v in judge_baseline(tiny_a, tiny_b, 0.0)] == ["inconclusive", "inconclusive"]
+
+
+def test_notes_name_the_one_file_without_a_hash_or_cpu_model(run_a: ResultsFile, run_b: ResultsFile) -> None:
+    hashed = with_environment(with_hashes(expecting(run_a), "a" * 64), cpu_model="AMD EPYC")
+    assert judge(hashed, run_b).warnings[:2] == (
+        "warning: the baseline records no CPU model, so it was not compared",
+        "warning: the baseline records no definition hash for flaky; compared the scenario definitions as stored "
+        "instead",
+    )

@@ -1,14 +1,15 @@
 """Expectations and baselines -> verdicts (pass / fail / inconclusive) -> exit code; pure functions, no printing.
 
-    verdicts = judge_expectations(results) + judge_baseline(results, read_results(baseline_path))
-    format_lines(verdicts)   # ['✓ seed  10 tasks  gather  speedup 6.31x [6.12, 6.40]  >= 4  pass', ...]
-    exit_code(verdicts, results)
+    gate = judge(results, read_results(baseline_path), tolerance=0.25)   # verdicts, warnings, problems, code
+    format_lines(gate.verdicts)   # ['✓ seed  10 tasks  gather  speedup 6.31x [6.12, 6.40]  >= 4  pass', ...]
+    compare(a, b)                 # each strategy's change in median wall time and in speedup, with intervals
 
-Exit codes of ``iobench check``:
-    0  every check passed (inconclusive ones too, unless strict)
-    1  a check failed (with strict: or was inconclusive)
-    2  bad usage or input (unreadable results file, a baseline of other scenarios)
+Exit codes of ``iobench check`` (``Gate.code``):
+    0  every check passed
+    1  a check failed (with strict: or was inconclusive, or a baseline row is missing from the results)
+    2  bad usage or input (unreadable results file, a baseline sharing no scenario with the results)
     3  the run itself failed (a scenario's outcome is not 'ok', or the results file is incomplete)
+    4  no check failed, but one was inconclusive: the gate could not decide (see its message)
 
 The interval rule: a check is decided on the bootstrap 95% interval of its figure, not on the point estimate, so a
 noisy run rarely passes or fails by luck. For a lower bound (``>=``, ``>``) it passes when every value of the interval
@@ -18,6 +19,12 @@ This is the test-by-confidence-interval duality of J. Neyman, "Outline of a Theo
 on the Classical Theory of Probability" (Phil. Trans. R. Soc. A 236, 1937): a bound outside the 95% interval is one
 the dual two-sided test rejects at about the 5% level (the percentile bootstrap interval is approximate); inside it,
 neither side is shown, so the verdict says so instead of guessing.
+
+Speedups and efficiencies come only from runs in which every task finished ok: a check over runs with failed,
+cancelled or never-started tasks fails and says how many. A baseline comparison is inconclusive when the scenario's
+definition or the environment (CPU model, Python, aiohttp, uvloop) differs from the baseline's.
+Each interval's confidence comes from ``speedup_interval`` and ``wall_interval`` (the one place to change the
+interval source) and is printed with it.
 """
 
 from __future__ import annotations
@@ -33,11 +40,16 @@ from bench.summary import Summary, summarise
 
 Kind = Literal["speedup", "efficiency", "error_rate", "baseline"]
 Outcome = Literal["pass", "fail", "inconclusive"]
+Interval = tuple[float, float]
 
 MARKS: dict[Outcome, str] = {"pass": "✓", "fail": "✗", "inconclusive": "?"}
 """The mark in front of each formatted line."""
 DEFAULT_TOLERANCE = 0.10
 """How far below the baseline's median speedup a run may fall before its check fails (10%)."""
+INCONCLUSIVE = 4
+"""Exit code when no check failed but one could not be decided."""
+_NOT_DEFINITION = {"description", "expect"}
+"""Scenario keys that do not change what is measured (the stored-definition fallback ignores them)."""
 
 
 @dataclass(frozen=True)
@@ -53,16 +65,46 @@ class Verdict:
     """Strategy label, or 'all' for the error rate over every strategy."""
     figure: float | None
     """Point estimate: speedup (x), efficiency (ideal / measured) or error rate (fraction); None when not measured."""
-    interval: tuple[float, float] | None
-    """Bootstrap 95% interval (low, high) of the figure; None for a figure judged on its point."""
+    interval: Interval | None
+    """Interval (low, high) of the figure at ``level``; None for a figure judged on its point."""
     bound: str
     """The bound as written, e.g. '>= 5', or for a baseline '>= 4.37 (baseline 4.85 - 10%)'."""
     verdict: Outcome
     message: str
     """One line naming the figure, its value and the bound."""
+    level: float | None = None
+    """The confidence the interval reaches (e.g. 0.95); None without an interval."""
+    missing: str = "not measured"
+    """What stands in the line for a figure that is None, e.g. '5 of 5 runs had failed tasks'."""
 
 
-def decide(threshold: Threshold, figure: float, interval: tuple[float, float] | None = None) -> Outcome:
+def speedup_interval(row: Summary) -> tuple[Interval, float] | None:
+    """The speedup's interval and its confidence: the one source the gate and ``compare`` use."""
+    if row.speedup_ci is None:
+        return None
+    return row.speedup_ci, float(getattr(row, "speedup_ci_level", 0.95))
+
+
+def wall_interval(row: Summary) -> tuple[Interval, float]:
+    """The median wall time's interval and its confidence."""
+    return row.wall_ci_s, float(getattr(row, "wall_ci_level", 0.95))
+
+
+def ratio_interval(before: tuple[Interval, float], after: tuple[Interval, float]) -> tuple[Interval, float]:
+    """after / before for two independent estimates: the extreme ratios of their intervals, at the Bonferroni level.
+
+    Conservative (coverage at least 1 - both misses); a two-sample ratio-of-locations interval is tighter.
+
+    >>> ratio_interval(((9.0, 10.0), 0.95), ((8.0, 9.0), 0.95))
+    ((0.8, 1.0), 0.9)
+    """
+    (b_low, b_high), b_level = before
+    (a_low, a_high), a_level = after
+    level = max(0.0, round(1.0 - (1.0 - b_level) - (1.0 - a_level), 10))
+    return (a_low / b_high, a_high / b_low), level
+
+
+def decide(threshold: Threshold, figure: float, interval: Interval | None = None) -> Outcome:
     """The interval rule (module docstring): pass when all of ``interval`` holds, fail when none does.
 
     >>> decide(Threshold.model_validate(">= 3"), 3.4, (2.9, 3.8))
@@ -89,24 +131,33 @@ def _format_figure(kind: Kind, value: float) -> str:
             return f"{value:.2%}"
 
 
-def _format_interval(interval: tuple[float, float] | None) -> str:
+def _format_interval(interval: Interval | None) -> str:
     return "" if interval is None else f"[{interval[0]:.2f}, {interval[1]:.2f}]"
+
+
+def format_level(level: float) -> str:
+    """``0.95`` -> ``'95%'``, ``0.9375`` -> ``'93.8%'``: the confidence as printed."""
+    return f"{level * 100:.3g}%"
 
 
 def _describe(kind: Kind) -> str:
     return {"speedup": "speedup", "efficiency": "efficiency", "error_rate": "error rate", "baseline": "speedup"}[kind]
 
 
-def _message(v: Verdict, missing: str) -> str:
+def _message(v: Verdict, why: str = "") -> str:
     """``tiny, 10 tasks: gather speedup 8.97x, whole 95% interval [8.57, 9.27] meets >= 3``."""
     what = _describe(v.kind) if v.subject == "all" else f"{v.subject} {_describe(v.kind)}"
     head = f"{v.scenario}, {v.tasks} tasks: {what}"
     if v.figure is None:
-        return f"{head} {missing}; cannot check {v.bound}"
+        if v.verdict == "fail":
+            return f"{head}: {v.missing}; no {_describe(v.kind)} is computed from them"
+        return f"{head} {v.missing}; cannot check {v.bound}"
     head = f"{head} {_format_figure(v.kind, v.figure)}"
+    if why:
+        return f"{head}; not compared with {v.bound}: {why}"
     if v.interval is None:
         return f"{head} {'meets' if v.verdict == 'pass' else 'misses'} {v.bound}"
-    span = f"95% interval {_format_interval(v.interval)}"
+    span = f"{format_level(v.level or 0.95)} interval {_format_interval(v.interval)}"
     match v.verdict:
         case "pass":
             return f"{head}, whole {span} meets {v.bound}"
@@ -123,28 +174,52 @@ def _verdict(
     subject: str,
     threshold: Threshold,
     figure: float | None,
-    interval: tuple[float, float] | None,
+    interval: tuple[Interval, float] | None,
     missing: str = "not measured",
+    *,
+    failed: bool = False,
+    inconclusive_because: str = "",
 ) -> Verdict:
-    """Apply the interval rule; a figure that is None (not measured) is inconclusive."""
+    """Apply the interval rule. A figure that is None fails when ``failed`` (its runs failed), else is inconclusive;
+    ``inconclusive_because`` makes the verdict inconclusive whatever the figure (the comparison is not valid)."""
+    ci, level = interval if interval is not None and figure is not None else (None, None)
+    outcome: Outcome
     if figure is None:
-        interval = None
-    outcome: Outcome = "inconclusive" if figure is None else decide(threshold, figure, interval)
-    verdict = Verdict(scenario, tasks, kind, subject, figure, interval, threshold.text, outcome, "")
-    return replace(verdict, message=_message(verdict, missing))
+        outcome = "fail" if failed else "inconclusive"
+    elif inconclusive_because:
+        outcome = "inconclusive"
+    else:
+        outcome = decide(threshold, figure, ci)
+    verdict = Verdict(scenario, tasks, kind, subject, figure, ci, threshold.text, outcome, "", level, missing)
+    return replace(verdict, message=_message(verdict, inconclusive_because))
 
 
-def efficiency_interval(row: Summary) -> tuple[float, float] | None:
+def efficiency_interval(row: Summary) -> Interval | None:
     """ideal / wall over the wall time's interval: the ends swap, since a longer wall time means a lower efficiency."""
     if row.ideal_s is None:
         return None
-    return row.ideal_s / row.wall_ci_s[1], row.ideal_s / row.wall_ci_s[0]
+    (low, high), _ = wall_interval(row)
+    return row.ideal_s / high, row.ideal_s / low
 
 
 def error_rate(point: PointResult) -> float | None:
-    """Failed tasks / all tasks over every run at this task count (cancelled tasks are not failures); None: no runs."""
-    total = point.tasks * len(point.runs)
-    return sum(run.failed for run in point.runs) / total if total else None
+    """Tasks that did not finish ok (failed, cancelled, never started) / all tasks, over every run; None: no runs."""
+    total = sum(run.tasks for run in point.runs)
+    return sum(run.not_ok for run in point.runs) / total if total else None
+
+
+def failed_runs(point: PointResult, label: str, *, with_sequential: bool = False) -> str | None:
+    """``'3 of 5 runs had failed tasks'`` when a run of ``label`` (or, for a speedup, of sequential) did not complete.
+
+    Speedups and efficiencies come only from complete runs (every task finished ok); None when all were complete.
+    """
+    checked = [(label, "")] + ([("sequential", "sequential ")] if with_sequential and label != "sequential" else [])
+    for who, prefix in checked:
+        runs = [r for r in point.runs if r.strategy == who]
+        bad = sum(not r.complete for r in runs)
+        if bad:
+            return f"{bad} of {len(runs)} {prefix}runs had failed tasks"
+    return None
 
 
 def expectation_tasks(result: ScenarioResult) -> int:
@@ -156,21 +231,38 @@ def judge_scenario(result: ScenarioResult) -> list[Verdict]:
     """Verdicts on one scenario's expectations: speedups, efficiencies, then the error rate."""
     expect = result.scenario.expect
     name, tasks = result.scenario.name, expectation_tasks(result)
+    point = next((p for p in result.points if p.tasks == tasks), None)
     rows = {row.strategy: row for row in summarise(result) if row.tasks == tasks}
     verdicts = []
     for label, threshold in expect.speedup.items():
         row = rows.get(label)
-        speedup = row.speedup if row else None
-        interval = row.speedup_ci if row else None
-        verdicts.append(_verdict(name, tasks, "speedup", label, threshold, speedup, interval))
+        failed = failed_runs(point, label, with_sequential=True) if point and row else None
+        speedup = row.speedup if row and not failed else None
+        interval = speedup_interval(row) if row else None
+        verdicts.append(
+            _verdict(
+                name,
+                tasks,
+                "speedup",
+                label,
+                threshold,
+                speedup,
+                interval,
+                failed or "not measured",
+                failed=bool(failed),
+            )
+        )
     for label, threshold in expect.efficiency.items():
         row = rows.get(label)
-        efficiency = row.efficiency if row else None
-        interval = efficiency_interval(row) if row else None
-        why = "has no ideal time (the target's delays are unknown)" if row else "not measured"
-        verdicts.append(_verdict(name, tasks, "efficiency", label, threshold, efficiency, interval, why))
+        failed = failed_runs(point, label) if point and row else None
+        efficiency = row.efficiency if row and not failed else None
+        ci = efficiency_interval(row) if row else None
+        interval = (ci, wall_interval(row)[1]) if row and ci else None
+        why = failed or ("has no ideal time (the target's delays are unknown)" if row else "not measured")
+        verdicts.append(
+            _verdict(name, tasks, "efficiency", label, threshold, efficiency, interval, why, failed=bool(failed))
+        )
     if expect.error_rate is not None:
-        point = next((p for p in result.points if p.tasks == tasks), None)
         rate = error_rate(point) if point else None
         verdicts.append(_verdict(name, tasks, "error_rate", "all", expect.error_rate, rate, None))
     return verdicts
@@ -197,62 +289,249 @@ def parse_tolerance(text: str) -> float:
     return value
 
 
-def judge_baseline(results: ResultsFile, baseline: ResultsFile, tolerance: float = DEFAULT_TOLERANCE) -> list[Verdict]:
-    """Every (scenario, tasks, strategy) with a speedup in both files: speedup >= baseline median x (1 - tolerance).
-
-    Sequential itself (speedup 1 by definition) is not checked. Both files must hold the same scenario names.
-    """
-    if not 0.0 <= tolerance < 1.0:
-        raise UsageError(f"tolerance {tolerance:g} must be at least 0 and below 1")
-    ours = [s.scenario.name for s in results.scenarios]
-    theirs = [s.scenario.name for s in baseline.scenarios]
-    if set(ours) != set(theirs):
-        problems = []
-        if only_ours := [n for n in ours if n not in theirs]:
-            problems.append(f"missing from the baseline: {', '.join(only_ours)}")
-        if only_theirs := [n for n in theirs if n not in ours]:
-            problems.append(f"missing from the results: {', '.join(only_theirs)}")
-        raise ResultsError(f"the baseline holds other scenarios than the results ({'; '.join(problems)})")
-    base_rows = {
-        (row.scenario, row.tasks, row.strategy): row for result in baseline.scenarios for row in summarise(result)
-    }
-    verdicts = []
-    for result in results.scenarios:
-        for row in summarise(result):
-            base = base_rows.get((row.scenario, row.tasks, row.strategy))
-            if row.name == "sequential" or row.speedup is None or base is None or base.speedup is None:
-                continue
-            floor = base.speedup * (1 - tolerance)
-            threshold = Threshold(
-                op=">=", value=floor, text=f">= {floor:.2f} (baseline {base.speedup:.2f} - {tolerance * 100:g}%)"
-            )
-            verdict = _verdict(
-                row.scenario, row.tasks, "baseline", row.strategy, threshold, row.speedup, row.speedup_ci
-            )
-            verdicts.append(verdict)
-    return verdicts
+# --- is the baseline comparable? ------------------------------------------------------------------------
 
 
 def _python(env: Environment) -> str:
     return env.python if env.implementation == "CPython" else f"{env.implementation} {env.python}"
 
 
-def environment_note(results: ResultsFile, baseline: ResultsFile) -> str | None:
-    """A warning when the baseline was recorded elsewhere (machine, CPU count, OS, Python); None when alike."""
+def _differences(pairs: Sequence[tuple[str, object, object]]) -> list[str]:
+    return [f"{what} {theirs} in the baseline, {ours} in the results" for what, theirs, ours in pairs if theirs != ours]
+
+
+def environment_mismatch(results: ResultsFile, baseline: ResultsFile) -> str | None:
+    """Why speedups of the two files are not comparable (CPU model, Python, aiohttp, uvloop differ); None if alike.
+
+    A CPU model that one file does not record (a file from before schema 2) is not a difference (see the note).
+    """
     here, there = results.environment, baseline.environment
-    differences = [
-        f"{what} {theirs} in the baseline, {ours} in the results"
-        for what, theirs, ours in (
+    cpu = [("CPU model", there.cpu_model, here.cpu_model)] if here.cpu_model and there.cpu_model else []
+    differences = _differences(
+        [
+            *cpu,
+            ("Python", _python(there), _python(here)),
+            ("aiohttp", there.aiohttp, here.aiohttp),
+            ("uvloop", there.uvloop or "none", here.uvloop or "none"),
+        ]
+    )
+    return f"the baseline comes from another environment ({'; '.join(differences)})" if differences else None
+
+
+def environment_note(results: ResultsFile, baseline: ResultsFile) -> str | None:
+    """A warning when the baseline was recorded on another machine, CPU count or OS, or does not say its CPU."""
+    here, there = results.environment, baseline.environment
+    differences = _differences(
+        [
             ("machine", there.machine, here.machine),
             ("CPU count", there.cpu_count, here.cpu_count),
             ("OS", there.os, here.os),
-            ("Python", _python(there), _python(here)),
-        )
-        if theirs != ours
-    ]
-    if not differences:
+        ]
+    )
+    unknown = [side for side, env in (("the baseline", there), ("the results", here)) if not env.cpu_model]
+    notes = []
+    if differences:
+        notes.append(f"the baseline comes from another machine ({'; '.join(differences)}); compare with care")
+    if unknown:
+        verb = "record" if len(unknown) == 2 else "records"
+        notes.append(f"{' and '.join(unknown)} {verb} no CPU model, so it was not compared")
+    return f"warning: {'; '.join(notes)}" if notes else None
+
+
+def _definition(result: ScenarioResult) -> dict[str, object]:
+    return result.scenario.model_dump(mode="json", exclude=_NOT_DEFINITION)
+
+
+def definition_mismatch(result: ScenarioResult, base: ScenarioResult) -> str | None:
+    """Why a scenario's baseline is not comparable: another definition hash, or (without hashes) another stored
+    definition, naming the keys that differ; None when they match."""
+    mine, theirs = _definition(result), _definition(base)
+    keys = sorted(k for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k))
+    detail = f" ({', '.join(keys)} differ)" if keys else ""
+    name = result.scenario.name
+    if result.definition_hash and base.definition_hash:
+        if result.definition_hash == base.definition_hash:
+            return None
+        hashes = f"hash {base.definition_hash[:12]} in the baseline, {result.definition_hash[:12]} in the results"
+        return f"the baseline was made from another definition of {name} ({hashes}){detail}"
+    return f"the baseline was made from another definition of {name}{detail}" if keys else None
+
+
+def definition_note(result: ScenarioResult, base: ScenarioResult) -> str | None:
+    """A warning when a file records no definition hash for the scenario (then the stored definitions are compared)."""
+    unknown = [side for side, r in (("the baseline", base), ("the results", result)) if not r.definition_hash]
+    if not unknown:
         return None
-    return f"warning: the baseline comes from another environment ({'; '.join(differences)}); compare with care"
+    return (
+        f"warning: {' and '.join(unknown)} {'record' if len(unknown) == 2 else 'records'} no definition hash for "
+        f"{result.scenario.name}; "
+        "compared the scenario definitions as stored instead"
+    )
+
+
+# --- the baseline -------------------------------------------------------------------------------------
+
+
+def _scenario_names(results: ResultsFile, baseline: ResultsFile) -> dict[str, ScenarioResult]:
+    """The baseline's scenarios by name; a ResultsError when it shares none with the results."""
+    theirs = {s.scenario.name: s for s in baseline.scenarios}
+    ours = [s.scenario.name for s in results.scenarios]
+    if ours and theirs and not theirs.keys() & set(ours):
+        raise ResultsError(
+            f"the baseline shares no scenario with the results (baseline: {', '.join(theirs)}; "
+            f"results: {', '.join(ours)})"
+        )
+    return theirs
+
+
+def judge_baseline(results: ResultsFile, baseline: ResultsFile, tolerance: float = DEFAULT_TOLERANCE) -> list[Verdict]:
+    """Every (scenario, tasks, strategy) with a speedup in both files: speedup >= baseline median x (1 - tolerance).
+
+    Sequential itself (speedup 1 by definition) is not checked. Runs with failed tasks fail the check; another
+    environment or scenario definition (``environment_mismatch``, ``definition_mismatch``) makes it inconclusive.
+    """
+    if not 0.0 <= tolerance < 1.0:
+        raise UsageError(f"tolerance {tolerance:g} must be at least 0 and below 1")
+    theirs = _scenario_names(results, baseline)
+    environment = environment_mismatch(results, baseline)
+    verdicts = []
+    for result in results.scenarios:
+        base_result = theirs.get(result.scenario.name)
+        if base_result is None:
+            continue
+        why = environment or definition_mismatch(result, base_result) or ""
+        base_rows = {(row.tasks, row.strategy): row for row in summarise(base_result)}
+        points = {p.tasks: p for p in result.points}
+        base_points = {p.tasks: p for p in base_result.points}
+        for row in summarise(result):
+            base = base_rows.get((row.tasks, row.strategy))
+            if row.name == "sequential" or base is None:
+                continue
+            failed = failed_runs(points[row.tasks], row.strategy, with_sequential=True)
+            base_failed = failed_runs(base_points[row.tasks], row.strategy, with_sequential=True)
+            if base_failed and not failed:
+                text = f"against the baseline ({base_failed} there)"
+                threshold = Threshold(op=">=", value=0.0, text=text)
+                verdicts.append(
+                    _verdict(row.scenario, row.tasks, "baseline", row.strategy, threshold, None, None, "not comparable")
+                )
+                continue
+            if base.speedup is None and not failed:
+                continue  # the baseline has no sequential run at this task count: nothing to compare with
+            if base.speedup is None or base_failed:
+                threshold = Threshold(op=">=", value=0.0, text="against the baseline")
+            else:
+                floor = base.speedup * (1 - tolerance)
+                text = f">= {floor:.2f} (baseline {base.speedup:.2f} - {tolerance * 100:g}%)"
+                threshold = Threshold(op=">=", value=floor, text=text)
+            speedup = None if failed else row.speedup
+            verdicts.append(
+                _verdict(
+                    row.scenario, row.tasks, "baseline", row.strategy, threshold, speedup, speedup_interval(row),
+                    failed or "not measured", failed=bool(failed), inconclusive_because=why,
+                )
+            )  # fmt: skip
+    return verdicts
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A baseline row the results lack: a whole scenario (tasks None) or one strategy at one task count."""
+
+    scenario: str
+    tasks: int | None
+    strategy: str
+
+    def __str__(self) -> str:
+        if self.tasks is None:
+            return f"scenario {self.scenario} is in the baseline but not in the results"
+        return f"{self.scenario}, {self.tasks} tasks: {self.strategy} is in the baseline but not in the results"
+
+
+def missing_rows(results: ResultsFile, baseline: ResultsFile) -> list[Missing]:
+    """Every baseline row (scenario, task count, strategy) the results lack."""
+    ours = {(s.scenario.name, p.tasks, r.strategy) for s in results.scenarios for p in s.points for r in p.runs}
+    scenarios = {s.scenario.name for s in results.scenarios}
+    missing = []
+    for base in baseline.scenarios:
+        name = base.scenario.name
+        if name not in scenarios:
+            missing.append(Missing(name, None, "all"))
+            continue
+        for point in base.points:
+            for label in dict.fromkeys(r.strategy for r in point.runs):
+                if (name, point.tasks, label) not in ours:
+                    missing.append(Missing(name, point.tasks, label))
+    return missing
+
+
+# --- the whole gate -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What ``iobench check`` prints and returns: verdicts on stdout, warnings and problems on stderr, the code."""
+
+    verdicts: tuple[Verdict, ...]
+    warnings: tuple[str, ...]
+    """Lines starting 'warning: ': comparisons made with care, baseline rows missing (without strict)."""
+    problems: tuple[str, ...]
+    """Why the run itself failed (see ``run_problems``)."""
+    code: int
+    """The exit code (module docstring)."""
+
+
+def judge(
+    results: ResultsFile,
+    baseline: ResultsFile | None = None,
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    strict: bool = False,
+    source: str = "results",
+    baseline_source: str = "the baseline",
+) -> Gate:
+    """Expectations, then the baseline: verdicts, warnings, run problems and the exit code of ``iobench check``.
+
+    A UsageError when there is nothing to check (``source`` and ``baseline_source`` name the files in it).
+    """
+    verdicts = judge_expectations(results)
+    warnings: list[str] = []
+    missing: list[Missing] = []
+    if baseline is not None:
+        compared = judge_baseline(results, baseline, tolerance)
+        verdicts += compared
+        theirs = {s.scenario.name: s for s in baseline.scenarios}
+        environment = environment_mismatch(results, baseline)
+        notes = [environment_note(results, baseline)]
+        notes += [f"warning: {environment}; every baseline comparison is inconclusive" if environment else None]
+        for result in results.scenarios:
+            base = theirs.get(result.scenario.name)
+            if base is None:
+                notes.append(f"warning: scenario {result.scenario.name} has no baseline; only its expectations count")
+                continue
+            notes.append(definition_note(result, base))
+            mismatch = definition_mismatch(result, base)
+            notes.append(f"warning: {mismatch}; its baseline comparisons are inconclusive" if mismatch else None)
+        warnings += [note for note in notes if note]
+        missing = missing_rows(results, baseline)
+        if strict:
+            verdicts += [_missing_verdict(row) for row in missing]
+        else:
+            warnings += [f"warning: {row}; it was not checked (a failure with --strict)" for row in missing]
+        if not compared and not missing and not verdicts and not run_problems(results):
+            raise UsageError(
+                f"{source}: nothing to check: no scenario has an 'expect:' block and {baseline_source} "
+                "has no speedup to compare with"
+            )
+    elif not verdicts and not run_problems(results):
+        raise UsageError(f"{source}: nothing to check: no scenario has an 'expect:' block and no --baseline was given")
+    return Gate(tuple(verdicts), tuple(warnings), tuple(run_problems(results)), exit_code(verdicts, results, strict))
+
+
+def _missing_verdict(row: Missing) -> Verdict:
+    """A baseline row missing from the results, as a failed verdict (``judge`` with strict)."""
+    return Verdict(row.scenario, row.tasks or 0, "baseline", row.strategy, None, None, "in the baseline", "fail",
+                   str(row), None, "missing from the results")  # fmt: skip
 
 
 def run_problems(results: ResultsFile) -> list[str]:
@@ -266,11 +545,15 @@ def run_problems(results: ResultsFile) -> list[str]:
 
 
 def exit_code(verdicts: Sequence[Verdict], results: ResultsFile, strict: bool = False) -> int:
-    """3 if the run failed (see ``run_problems``), else 1 if a check failed (strict: or was inconclusive), else 0."""
+    """3 if the run failed (``run_problems``), else 1 if a check failed (strict: or was inconclusive), else 4 if one
+    was inconclusive, else 0."""
     if run_problems(results):
         return 3
-    failing = {"fail", "inconclusive"} if strict else {"fail"}
-    return 1 if any(v.verdict in failing for v in verdicts) else 0
+    if any(v.verdict == "fail" for v in verdicts):
+        return 1
+    if any(v.verdict == "inconclusive" for v in verdicts):
+        return 1 if strict else INCONCLUSIVE
+    return 0
 
 
 def tally(verdicts: Sequence[Verdict]) -> str:
@@ -280,9 +563,19 @@ def tally(verdicts: Sequence[Verdict]) -> str:
 
 
 def _cells(v: Verdict) -> tuple[str, str, str, str, str, str, str]:
-    figure = "not measured" if v.figure is None else _format_figure(v.kind, v.figure)
+    figure = v.missing if v.figure is None else _format_figure(v.kind, v.figure)
     measured = " ".join(part for part in (_describe(v.kind), figure, _format_interval(v.interval)) if part)
-    return MARKS[v.verdict], v.scenario, f"{v.tasks} tasks", v.subject, measured, v.bound, v.verdict
+    tasks = f"{v.tasks} tasks" if v.tasks else ""
+    return MARKS[v.verdict], v.scenario, tasks, v.subject, measured, v.bound, v.verdict
+
+
+def _aligned(rows: Sequence[Sequence[str]]) -> list[str]:
+    """The mark, then the cells padded to their column's width, two spaces apart."""
+    widths = [max((len(row[i]) for row in rows), default=0) for i in range(len(rows[0]))] if rows else []
+    return [
+        f"{row[0]} " + "  ".join(cell.ljust(width) for cell, width in zip(row[1:], widths[1:], strict=True)).rstrip()
+        for row in rows
+    ]
 
 
 def format_lines(verdicts: Sequence[Verdict]) -> list[str]:
@@ -291,13 +584,7 @@ def format_lines(verdicts: Sequence[Verdict]) -> list[str]:
     ✓ seed  10 tasks  gather  speedup 6.31x [6.12, 6.40]  >= 4  pass
     1 passed, 0 failed, 0 inconclusive
     """
-    rows = [_cells(v) for v in verdicts]
-    widths = [max((len(row[i]) for row in rows), default=0) for i in range(7)]
-    lines = [
-        f"{row[0]} " + "  ".join(cell.ljust(width) for cell, width in zip(row[1:], widths[1:], strict=True)).rstrip()
-        for row in rows
-    ]
-    return [*lines, tally(verdicts)]
+    return [*_aligned([_cells(v) for v in verdicts]), tally(verdicts)]
 
 
 def _md(text: str) -> str:
@@ -311,11 +598,12 @@ def format_markdown(verdicts: Sequence[Verdict], note: str | None = None) -> str
         parts += [f"> {_md(note)}", ""]
     if verdicts:
         parts += [
-            "| | scenario | tasks | strategy | check | measured | 95% interval | bound | verdict |",
+            "| | scenario | tasks | strategy | check | measured | interval | bound | verdict |",
             "|---|---|---:|---|---|---:|---|---|---|",
         ]
         for v in verdicts:
-            figure = "not measured" if v.figure is None else _format_figure(v.kind, v.figure)
+            figure = v.missing if v.figure is None else _format_figure(v.kind, v.figure)
+            interval = f"{format_level(v.level or 0.95)} {_format_interval(v.interval)}" if v.interval else "—"
             cells = (
                 MARKS[v.verdict],
                 v.scenario,
@@ -323,7 +611,7 @@ def format_markdown(verdicts: Sequence[Verdict], note: str | None = None) -> str
                 v.subject,
                 "speedup vs baseline" if v.kind == "baseline" else _describe(v.kind),
                 figure,
-                _format_interval(v.interval) or "—",
+                interval,
                 f"`{v.bound}`",
                 f"**{v.verdict}**" if v.verdict != "pass" else v.verdict,
             )
@@ -331,3 +619,154 @@ def format_markdown(verdicts: Sequence[Verdict], note: str | None = None) -> str
         parts.append("")
     parts.append(tally(verdicts))
     return "\n".join(parts) + "\n"
+
+
+# --- compare two results files -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One figure in two files: before (A), after (B), their ratio and its interval."""
+
+    before: float
+    after: float
+    ratio: float
+    """after / before."""
+    interval: Interval | None
+    """Interval of the ratio at ``level`` (see ``ratio_interval``)."""
+    level: float | None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One (scenario, task count, strategy) in two results files (``iobench compare A B``)."""
+
+    scenario: str
+    tasks: int
+    strategy: str
+    wall: Change | None
+    """Median wall time; None when the row is in one file only."""
+    speedup: Change | None
+    """Median paired speedup; None for sequential, or when a side has none (failed runs, no sequential)."""
+    verdict: Outcome
+    """On the speedup (on the wall time for sequential): fail when the whole interval is worse than the tolerance,
+    pass when none of it is, inconclusive when it straddles or the rows are not comparable."""
+    message: str
+
+
+def _change(
+    before: tuple[float, tuple[Interval, float] | None], after: tuple[float, tuple[Interval, float] | None]
+) -> Change:
+    (b, b_ci), (a, a_ci) = before, after
+    interval, level = ratio_interval(b_ci, a_ci) if b_ci and a_ci else (None, None)
+    return Change(b, a, a / b, interval, level)
+
+
+def _pct(ratio: float) -> str:
+    return f"{(ratio - 1) * 100:+.1f}%"
+
+
+def _change_text(change: Change, unit: str) -> str:
+    """``'16.25x -> 15.90x -2.2% [-8.0%, +3.1%]'``."""
+    if unit == "ms":
+        values = f"{change.before * 1000:.1f} -> {change.after * 1000:.1f} ms"
+    else:
+        values = f"{change.before:.2f}x -> {change.after:.2f}x"
+    span = f" [{_pct(change.interval[0])}, {_pct(change.interval[1])}]" if change.interval else ""
+    return f"{values} {_pct(change.ratio)}{span}"
+
+
+def _judge_change(change: Change, worse_is_lower: bool, tolerance: float) -> tuple[Outcome, str]:
+    """The interval rule on a ratio: fail when all of it is worse than the tolerance, pass when none of it is."""
+    limit = 1 - tolerance if worse_is_lower else 1 + tolerance
+    limit_text = f"{'-' if worse_is_lower else '+'}{tolerance * 100:g}%"
+    low, high = change.interval or (change.ratio, change.ratio)
+    worst, best = (low, high) if worse_is_lower else (high, low)
+    span = f"{format_level(change.level)} interval " if change.level is not None else ""
+    span += f"[{_pct(low)}, {_pct(high)}]" if change.interval else _pct(change.ratio)
+
+    def beyond(ratio: float) -> bool:
+        return ratio < limit if worse_is_lower else ratio > limit
+
+    if not beyond(worst):
+        return "pass", f"whole {span} within the {limit_text} tolerance"
+    if beyond(best):
+        return "fail", f"whole {span} worse than {limit_text}"
+    return "inconclusive", f"{span} straddles {limit_text}; more repeats would decide"
+
+
+def compare(a: ResultsFile, b: ResultsFile, tolerance: float = DEFAULT_TOLERANCE) -> list[Comparison]:
+    """Each (scenario, task count, strategy) of A and B, matched by scenario name, task count and label, in B's
+    order then A's leftovers. Another definition (``definition_mismatch``) or environment makes a row inconclusive."""
+    environment = environment_mismatch(b, a)
+    a_results = {s.scenario.name: s for s in a.scenarios}
+    b_names = {s.scenario.name for s in b.scenarios}
+    seen: set[tuple[str, int, str]] = set()
+    out = []
+    for result in b.scenarios:
+        before = a_results.get(result.scenario.name)
+        why = environment or (definition_mismatch(result, before) if before else None)
+        rows_a = {(r.tasks, r.strategy): r for r in summarise(before)} if before else {}
+        failed_a = {p.tasks: p for p in before.points} if before else {}
+        for row in summarise(result):
+            seen.add((row.scenario, row.tasks, row.strategy))
+            point = next(p for p in result.points if p.tasks == row.tasks)
+            old = rows_a.get((row.tasks, row.strategy))
+            head = f"{row.scenario}, {row.tasks} tasks: {row.strategy}"
+            if old is None:
+                out.append(
+                    Comparison(
+                        row.scenario, row.tasks, row.strategy, None, None, "inconclusive", f"{head} is only in B"
+                    )
+                )
+                continue
+            wall = _change((old.wall_median_s, wall_interval(old)), (row.wall_median_s, wall_interval(row)))
+            failed_b = failed_runs(point, row.strategy, with_sequential=True)
+            failed_old = failed_runs(failed_a[row.tasks], row.strategy, with_sequential=True)
+            speedup = None
+            if row.name != "sequential" and not failed_b and not failed_old and old.speedup and row.speedup:
+                speedup = _change((old.speedup, speedup_interval(old)), (row.speedup, speedup_interval(row)))
+            parts = [f"wall {_change_text(wall, 'ms')}"] + (
+                [f"speedup {_change_text(speedup, 'x')}"] if speedup else []
+            )
+            figures = f"{head} {', '.join(parts)}"
+            verdict: Outcome
+            if failed_b:
+                verdict, text = "fail", f"{figures}; {failed_b} in B, so no speedup is computed from them"
+            elif failed_old:
+                verdict, text = "inconclusive", f"{figures}; {failed_old} in A, so there is nothing to compare with"
+            elif why:
+                verdict, text = "inconclusive", f"{figures}; not compared: {why}"
+            else:
+                judged, word = (speedup, "speedup") if speedup else (wall, "wall time")
+                verdict, reason = _judge_change(judged, worse_is_lower=speedup is not None, tolerance=tolerance)
+                text = f"{figures}; {word} {reason}"
+            out.append(Comparison(row.scenario, row.tasks, row.strategy, wall, speedup, verdict, text))
+    for result in a.scenarios:
+        for row in summarise(result):
+            if (row.scenario, row.tasks, row.strategy) not in seen:
+                where = "" if row.scenario in b_names else " (its scenario is not in B)"
+                text = f"{row.scenario}, {row.tasks} tasks: {row.strategy} is only in A{where}"
+                out.append(Comparison(row.scenario, row.tasks, row.strategy, None, None, "inconclusive", text))
+    return out
+
+
+def format_comparisons(comparisons: Sequence[Comparison]) -> list[str]:
+    """One aligned line per row, then the tally:
+
+    ✓ gate-http  20 tasks  gather  wall 53.9 -> 55.1 ms +2.2% [-1.0%, +5.3%]  speedup 16.25x -> 15.90x -2.2% [...]  pass
+    """
+    rows = [
+        (
+            MARKS[c.verdict],
+            c.scenario,
+            f"{c.tasks} tasks",
+            c.strategy,
+            f"wall {_change_text(c.wall, 'ms')}" if c.wall else "only in one file",
+            f"speedup {_change_text(c.speedup, 'x')}" if c.speedup else "",
+            c.verdict,
+        )
+        for c in comparisons
+    ]
+    counts = {outcome: sum(c.verdict == outcome for c in comparisons) for outcome in MARKS}
+    return [*_aligned(rows), f"{counts['pass']} passed, {counts['fail']} failed, {counts['inconclusive']} inconclusive"]

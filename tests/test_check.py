@@ -4,6 +4,8 @@ Markdown and exit codes, baselines, and one deliberate regression end to end aga
 Stored files (tests/data/check/, from real runs of the scenarios beside them):
     run-a.json, run-b.json  two runs of scenarios/ (tiny: sequential, gather, bounded(limit=1); flaky: 30% errors)
     run-regressed.json      scenarios-regressed/: the same names, tiny's connector capped at 2 connections
+    run-failing.json        scenarios-failing/: a callable that rejects concurrent callers, so every gather run
+                            fails within a millisecond while sequential succeeds (the old gate passed it at 610x)
 """
 
 from __future__ import annotations
@@ -14,23 +16,31 @@ from typing import Any
 import pytest
 
 from bench.check import (
+    INCONCLUSIVE,
     Verdict,
+    compare,
     decide,
     efficiency_interval,
+    environment_mismatch,
     environment_note,
     error_rate,
     exit_code,
+    format_comparisons,
     format_lines,
     format_markdown,
+    judge,
     judge_baseline,
     judge_expectations,
+    missing_rows,
     parse_tolerance,
+    ratio_interval,
     run_problems,
 )
 from bench.errors import ResultsError, UsageError
 from bench.results import ResultsFile, read_results
 from bench.runner import NullProgress, run_all
 from bench.scenario import Expectations, Threshold, load_paths
+from bench.stats import median
 from bench.summary import summarise
 from tests.conftest import DATA
 
@@ -50,6 +60,45 @@ def run_b() -> ResultsFile:
 @pytest.fixture(scope="module")
 def regressed() -> ResultsFile:
     return read_results(CHECK / "run-regressed.json")
+
+
+@pytest.fixture(scope="module")
+def failing() -> ResultsFile:
+    return read_results(CHECK / "run-failing.json")
+
+
+def same_definitions(results: ResultsFile, like: ResultsFile) -> ResultsFile:
+    """``results`` with the scenario definitions of ``like``: a regression of the code, not of the scenario."""
+    defined = {s.scenario.name: s.scenario for s in like.scenarios}
+    scenarios = tuple(s.model_copy(update={"scenario": defined[s.scenario.name]}) for s in results.scenarios)
+    return results.model_copy(update={"scenarios": scenarios})
+
+
+def with_hashes(results: ResultsFile, digest: str) -> ResultsFile:
+    """Every scenario's definition_hash set to ``digest`` (the stored files predate schema 2)."""
+    scenarios = tuple(s.model_copy(update={"definition_hash": digest}) for s in results.scenarios)
+    return results.model_copy(update={"scenarios": scenarios})
+
+
+def with_environment(results: ResultsFile, **changes: Any) -> ResultsFile:
+    return results.model_copy(update={"environment": results.environment.model_copy(update=changes)})
+
+
+def without_runs(results: ResultsFile, scenario: str, label: str) -> ResultsFile:
+    """``results`` without any run of ``label`` in ``scenario``."""
+    scenarios = tuple(
+        s.model_copy(
+            update={
+                "points": tuple(
+                    p.model_copy(update={"runs": tuple(r for r in p.runs if r.strategy != label)}) for p in s.points
+                )
+            }
+        )
+        if s.scenario.name == scenario
+        else s
+        for s in results.scenarios
+    )
+    return results.model_copy(update={"scenarios": scenarios})
 
 
 def expecting(results: ResultsFile, **by_scenario: dict[str, Any]) -> ResultsFile:
@@ -125,10 +174,11 @@ def test_parse_tolerance() -> None:
 # --- figures ----------------------------------------------------------------------------------------
 
 
-def test_error_rate_counts_failed_tasks_over_every_run(run_a: ResultsFile) -> None:
+def test_error_rate_counts_every_task_that_did_not_finish_ok(run_a: ResultsFile) -> None:
     flaky = next(s for s in run_a.scenarios if s.scenario.name == "flaky")
-    # sequential stops at its first failure (3 failed, 12 cancelled in 3 runs); gather sees all 12 failures.
-    assert error_rate(flaky.points[0]) == 15 / 60
+    # sequential stops at its first failure: 1 failed and 4 never started in each of 3 runs (15 of 30 tasks);
+    # gather sees 4 failures in each of 3 runs (12 of 30). The old rule counted failures only: 15 / 60.
+    assert error_rate(flaky.points[0]) == 27 / 60
 
 
 def test_efficiency_interval_swaps_the_wall_time_ends(run_a: ResultsFile) -> None:
@@ -146,14 +196,14 @@ def test_efficiency_interval_swaps_the_wall_time_ends(run_a: ResultsFile) -> Non
 def test_stored_run_passes_and_fails_with_exact_lines(run_a: ResultsFile) -> None:
     verdicts = judge_expectations(run_a)
     assert format_lines(verdicts) == [
-        "✗ flaky  10 tasks  all               error rate 25.00%             < 1%    fail",
+        "✗ flaky  10 tasks  all               error rate 45.00%             < 1%    fail",
         "✓ tiny   10 tasks  gather            speedup 8.97x [8.57, 9.27]    >= 3    pass",
         "✗ tiny   10 tasks  bounded(limit=1)  speedup 1.01x [1.00, 1.01]    >= 3    fail",
         "✓ tiny   10 tasks  gather            efficiency 0.82 [0.79, 0.85]  >= 0.5  pass",
         "2 passed, 2 failed, 0 inconclusive",
     ]
     assert [v.message for v in verdicts] == [
-        "flaky, 10 tasks: error rate 25.00% misses < 1%",
+        "flaky, 10 tasks: error rate 45.00% misses < 1%",
         "tiny, 10 tasks: gather speedup 8.97x, whole 95% interval [8.57, 9.27] meets >= 3",
         "tiny, 10 tasks: bounded(limit=1) speedup 1.01x, whole 95% interval [1.00, 1.01] misses >= 3",
         "tiny, 10 tasks: gather efficiency 0.82, whole 95% interval [0.79, 0.85] meets >= 0.5",
@@ -187,7 +237,7 @@ def test_all_pass_exits_0(run_a: ResultsFile) -> None:
     assert exit_code(verdicts, results) == 0
 
 
-def test_interval_straddling_the_bound_is_inconclusive_and_fails_only_when_strict(run_a: ResultsFile) -> None:
+def test_interval_straddling_the_bound_is_inconclusive_exit_4_and_fails_when_strict(run_a: ResultsFile) -> None:
     results = expecting(run_a, tiny={"speedup": {"gather": ">= 9"}, "efficiency": {"gather": "< 0.8"}})
     verdicts = judge_expectations(results)
     assert format_lines(verdicts) == [
@@ -198,7 +248,7 @@ def test_interval_straddling_the_bound_is_inconclusive_and_fails_only_when_stric
     assert verdicts[0].message == (
         "tiny, 10 tasks: gather speedup 8.97x, 95% interval [8.57, 9.27] straddles >= 9; more repeats would decide"
     )
-    assert exit_code(verdicts, results) == 0
+    assert exit_code(verdicts, results) == INCONCLUSIVE == 4
     assert exit_code(verdicts, results, strict=True) == 1
 
 
@@ -216,10 +266,10 @@ def test_markdown_for_the_step_summary(run_a: ResultsFile) -> None:
         "\n"
         "> warning: some note\n"
         "\n"
-        "| | scenario | tasks | strategy | check | measured | 95% interval | bound | verdict |\n"
+        "| | scenario | tasks | strategy | check | measured | interval | bound | verdict |\n"
         "|---|---|---:|---|---|---:|---|---|---|\n"
-        "| ? | tiny | 10 | gather | speedup | 8.97x | [8.57, 9.27] | `>= 9` | **inconclusive** |\n"
-        "| ✗ | tiny | 10 | bounded(limit=1) | speedup | 1.01x | [1.00, 1.01] | `>= 3` | **fail** |\n"
+        "| ? | tiny | 10 | gather | speedup | 8.97x | 95% [8.57, 9.27] | `>= 9` | **inconclusive** |\n"
+        "| ✗ | tiny | 10 | bounded(limit=1) | speedup | 1.01x | 95% [1.00, 1.01] | `>= 3` | **fail** |\n"
         "\n"
         "0 passed, 1 failed, 1 inconclusive\n"
     )
@@ -250,7 +300,7 @@ def test_interrupted_scenario_without_its_point_is_not_measured_and_exits_3(run_
     results = run_a.model_copy(update={"scenarios": interrupted, "complete": False})
     verdicts = judge_expectations(results)
     assert format_lines(verdicts) == [
-        "✗ flaky  10 tasks  all               error rate 25.00%        < 1%    fail",
+        "✗ flaky  10 tasks  all               error rate 45.00%        < 1%    fail",
         "? tiny   10 tasks  gather            speedup not measured     >= 3    inconclusive",
         "? tiny   10 tasks  bounded(limit=1)  speedup not measured     >= 3    inconclusive",
         "? tiny   10 tasks  gather            efficiency not measured  >= 0.5  inconclusive",
@@ -271,63 +321,184 @@ def test_failed_scenario_exits_3(run_a: ResultsFile) -> None:
     assert exit_code(judge_expectations(results), results) == 3
 
 
+# --- failed runs cannot pass ------------------------------------------------------------------------
+
+
+def test_failed_runs_fail_speedup_and_efficiency_checks(failing: ResultsFile) -> None:
+    gate = judge(failing)
+    assert format_lines(list(gate.verdicts)) == [
+        "✗ rejecting  10 tasks  gather  speedup 5 of 5 runs had failed tasks     >= 3    fail",
+        "✗ rejecting  10 tasks  gather  efficiency 5 of 5 runs had failed tasks  >= 0.5  fail",
+        "✗ rejecting  10 tasks  all     error rate 45.00%                        < 1%    fail",
+        "0 passed, 3 failed, 0 inconclusive",
+    ]
+    assert [v.message for v in gate.verdicts[:2]] == [
+        "rejecting, 10 tasks: gather speedup: 5 of 5 runs had failed tasks; no speedup is computed from them",
+        "rejecting, 10 tasks: gather efficiency: 5 of 5 runs had failed tasks; no efficiency is computed from them",
+    ]
+    assert gate.code == 1
+
+
+def test_failed_runs_fail_even_without_an_error_rate_expectation(failing: ResultsFile) -> None:
+    results = expecting(failing, rejecting={"speedup": {"gather": ">= 3"}})
+    assert [(v.verdict, v.figure) for v in judge_expectations(results)] == [("fail", None)]
+
+
+def test_a_failed_sequential_run_fails_the_speedup_check(run_a: ResultsFile) -> None:
+    results = expecting(run_a, flaky={"speedup": {"gather": ">= 1"}})
+    [verdict] = judge_expectations(results)
+    assert verdict.message == (
+        "flaky, 10 tasks: gather speedup: 3 of 3 runs had failed tasks; no speedup is computed from them"
+    )
+    assert verdict.verdict == "fail"
+
+
 # --- baselines --------------------------------------------------------------------------------------
 
 
-def test_same_speedups_as_the_baseline_pass(run_a: ResultsFile, run_b: ResultsFile) -> None:
+def test_same_speedups_as_the_baseline_pass_and_failed_runs_fail(run_a: ResultsFile, run_b: ResultsFile) -> None:
     verdicts = judge_baseline(run_a, run_b)
     assert format_lines(verdicts) == [
-        "✓ flaky  10 tasks  gather            speedup 4.87x [4.23, 5.00]  >= 3.95 (baseline 4.39 - 10%)  pass",
-        "✓ tiny   10 tasks  gather            speedup 8.97x [8.57, 9.27]  >= 7.94 (baseline 8.83 - 10%)  pass",
-        "✓ tiny   10 tasks  bounded(limit=1)  speedup 1.01x [1.00, 1.01]  >= 0.90 (baseline 1.00 - 10%)  pass",
-        "3 passed, 0 failed, 0 inconclusive",
+        "✗ flaky  10 tasks  gather            speedup 3 of 3 runs had failed tasks"
+        "  against the baseline           fail",
+        "✓ tiny   10 tasks  gather            speedup 8.97x [8.57, 9.27]"
+        "            >= 7.94 (baseline 8.83 - 10%)  pass",
+        "✓ tiny   10 tasks  bounded(limit=1)  speedup 1.01x [1.00, 1.01]"
+        "            >= 0.90 (baseline 1.00 - 10%)  pass",
+        "2 passed, 1 failed, 0 inconclusive",
     ]
     assert {v.kind for v in verdicts} == {"baseline"}
-    assert exit_code(verdicts, run_a) == 0
+    assert exit_code(verdicts, run_a) == 1
+    tiny = expecting(run_a.model_copy(update={"scenarios": run_a.scenarios[1:]}))
+    assert judge(tiny, run_b.model_copy(update={"scenarios": run_b.scenarios[1:]})).code == 0
 
 
 def test_without_tolerance_the_same_speedups_are_inconclusive(run_a: ResultsFile, run_b: ResultsFile) -> None:
     verdicts = judge_baseline(run_a, run_b, tolerance=0.0)
     assert [(v.subject, v.bound, v.verdict) for v in verdicts] == [
-        ("gather", ">= 4.39 (baseline 4.39 - 0%)", "inconclusive"),
+        ("gather", "against the baseline", "fail"),
         ("gather", ">= 8.83 (baseline 8.83 - 0%)", "inconclusive"),
         ("bounded(limit=1)", ">= 1.00 (baseline 1.00 - 0%)", "inconclusive"),
     ]
 
 
-def test_a_regression_against_the_baseline_fails(run_a: ResultsFile, regressed: ResultsFile) -> None:
-    verdicts = judge_baseline(regressed, run_a)
-    assert format_lines(verdicts) == [
-        "✓ flaky  10 tasks  gather            speedup 5.18x [5.06, 5.69]  >= 4.38 (baseline 4.87 - 10%)  pass",
-        "✗ tiny   10 tasks  gather            speedup 1.98x [1.91, 2.04]  >= 8.08 (baseline 8.97 - 10%)  fail",
-        "✓ tiny   10 tasks  bounded(limit=1)  speedup 1.01x [0.95, 1.02]  >= 0.91 (baseline 1.01 - 10%)  pass",
-        "2 passed, 1 failed, 0 inconclusive",
+def test_a_regression_of_the_code_fails(run_a: ResultsFile, regressed: ResultsFile) -> None:
+    verdicts = judge_baseline(same_definitions(regressed, run_a), run_a)
+    assert format_lines(verdicts)[1:] == [
+        "✗ tiny   10 tasks  gather            speedup 1.98x [1.91, 2.04]"
+        "            >= 8.08 (baseline 8.97 - 10%)  fail",
+        "✓ tiny   10 tasks  bounded(limit=1)  speedup 1.01x [0.95, 1.02]"
+        "            >= 0.91 (baseline 1.01 - 10%)  pass",
+        "1 passed, 2 failed, 0 inconclusive",
     ]
     assert verdicts[1].message == (
         "tiny, 10 tasks: gather speedup 1.98x, whole 95% interval [1.91, 2.04] misses >= 8.08 (baseline 8.97 - 10%)"
     )
-    assert exit_code(verdicts, regressed) == 1
 
 
-def test_a_baseline_of_other_scenarios_is_bad_input(run_a: ResultsFile) -> None:
+def test_a_baseline_of_another_definition_is_inconclusive_and_says_why(
+    run_a: ResultsFile, regressed: ResultsFile
+) -> None:
+    gate = judge(expecting(regressed), run_a)
+    assert [v.verdict for v in gate.verdicts] == ["fail", "inconclusive", "inconclusive"]
+    assert gate.verdicts[1].message == (
+        "tiny, 10 tasks: gather speedup 1.98x; not compared with >= 8.08 (baseline 8.97 - 10%): "
+        "the baseline was made from another definition of tiny (connector_limit differ)"
+    )
+    assert gate.warnings[-1] == (
+        "warning: the baseline was made from another definition of tiny (connector_limit differ); "
+        "its baseline comparisons are inconclusive"
+    )
+    assert gate.warnings[1] == (
+        "warning: the baseline and the results record no definition hash for flaky; "
+        "compared the scenario definitions as stored instead"
+    )
+
+
+def test_definition_hashes_decide_when_both_files_have_them(run_a: ResultsFile, run_b: ResultsFile) -> None:
+    ours = with_hashes(expecting(run_a), "a" * 64)
+    same = judge(ours, with_hashes(run_b, "a" * 64))
+    assert same.warnings == ("warning: the baseline and the results record no CPU model, so it was not compared",)
+    other = judge(ours, with_hashes(run_b, "b" * 64))
+    assert other.warnings[1:] == (
+        "warning: the baseline was made from another definition of flaky (hash bbbbbbbbbbbb in the baseline, "
+        "aaaaaaaaaaaa in the results); its baseline comparisons are inconclusive",
+        "warning: the baseline was made from another definition of tiny (hash bbbbbbbbbbbb in the baseline, "
+        "aaaaaaaaaaaa in the results); its baseline comparisons are inconclusive",
+    )
+    assert [v.verdict for v in other.verdicts] == ["fail", "inconclusive", "inconclusive"]
+
+
+def test_another_environment_makes_every_comparison_inconclusive(run_a: ResultsFile, run_b: ResultsFile) -> None:
+    ours = with_environment(expecting(run_a), cpu_model="AMD EPYC")
+    theirs = with_environment(run_b, aiohttp="3.9.0", uvloop="0.19.0", cpu_model="Intel Xeon")
+    gate = judge(ours, theirs)
+    assert gate.warnings[0] == (
+        "warning: the baseline comes from another environment (CPU model Intel Xeon in the baseline, AMD EPYC in "
+        "the results; aiohttp 3.9.0 in the baseline, 3.14.5 in the results; uvloop 0.19.0 in the baseline, none in "
+        "the results); every baseline comparison is inconclusive"
+    )
+    assert [v.verdict for v in gate.verdicts] == ["fail", "inconclusive", "inconclusive"]
+    tiny_only = ours.model_copy(update={"scenarios": ours.scenarios[1:]})
+    assert judge(tiny_only, theirs.model_copy(update={"scenarios": theirs.scenarios[1:]})).code == INCONCLUSIVE
+
+
+def test_a_baseline_row_missing_from_the_results_warns_or_fails_when_strict(run_a: ResultsFile) -> None:
+    fewer = without_runs(expecting(run_a), "tiny", "bounded(limit=1)")
+    assert [str(row) for row in missing_rows(fewer, run_a)] == [
+        "tiny, 10 tasks: bounded(limit=1) is in the baseline but not in the results"
+    ]
+    lenient = judge(fewer, run_a)
+    assert lenient.warnings[-1] == (
+        "warning: tiny, 10 tasks: bounded(limit=1) is in the baseline but not in the results; "
+        "it was not checked (a failure with --strict)"
+    )
+    assert [v.verdict for v in lenient.verdicts] == ["fail", "pass"]
+    strict = judge(fewer, run_a, strict=True)
+    assert format_lines(list(strict.verdicts))[1:] == [
+        "✓ tiny   10 tasks  gather            speedup 8.97x [8.57, 9.27]"
+        "            >= 8.08 (baseline 8.97 - 10%)  pass",
+        "✗ tiny   10 tasks  bounded(limit=1)  speedup missing from the results"
+        "      in the baseline                fail",
+        "1 passed, 2 failed, 0 inconclusive",
+    ]
+    assert strict.verdicts[-1].message == "tiny, 10 tasks: bounded(limit=1) is in the baseline but not in the results"
+    assert strict.code == 1
+
+
+def test_a_baseline_scenario_missing_from_the_results_is_reported(run_a: ResultsFile) -> None:
+    tiny_only = expecting(run_a.model_copy(update={"scenarios": run_a.scenarios[1:]}))
+    gate = judge(tiny_only, run_a)
+    assert "warning: scenario flaky is in the baseline but not in the results; it was not checked " \
+        "(a failure with --strict)" in gate.warnings  # fmt: skip
+    assert "warning: scenario flaky has no baseline; only its expectations count" in judge(run_a, tiny_only).warnings
+
+
+def test_a_baseline_sharing_no_scenario_is_bad_input(run_a: ResultsFile) -> None:
     other = read_results(DATA / "results-v1.json")
     with pytest.raises(ResultsError) as caught:
         judge_baseline(run_a, other)
     assert str(caught.value) == (
-        "the baseline holds other scenarios than the results "
-        "(missing from the baseline: flaky, tiny; missing from the results: fixture, fixture-fixed)"
+        "the baseline shares no scenario with the results (baseline: fixture, fixture-fixed; results: flaky, tiny)"
     )
     assert caught.value.exit_code == 2
 
 
-def test_a_baseline_with_one_scenario_fewer_names_only_that_side(run_a: ResultsFile) -> None:
-    fewer = run_a.model_copy(update={"scenarios": run_a.scenarios[1:]})
-    with pytest.raises(ResultsError) as caught:
-        judge_baseline(run_a, fewer)
-    assert str(caught.value) == "the baseline holds other scenarios than the results (missing from the baseline: flaky)"
-    with pytest.raises(ResultsError) as caught:
-        judge_baseline(fewer, run_a)
-    assert str(caught.value) == "the baseline holds other scenarios than the results (missing from the results: flaky)"
+def test_nothing_to_check_names_what_is_missing(run_a: ResultsFile) -> None:
+    plain = expecting(run_a)
+    with pytest.raises(UsageError) as caught:
+        judge(plain, source="run-a.json")
+    assert str(caught.value) == (
+        "run-a.json: nothing to check: no scenario has an 'expect:' block and no --baseline was given"
+    )
+    sequential_only = without_runs(without_runs(without_runs(plain, "tiny", "gather"), "tiny", "bounded(limit=1)"),
+                                   "flaky", "gather")  # fmt: skip
+    with pytest.raises(UsageError) as caught:
+        judge(sequential_only, sequential_only, source="run-a.json", baseline_source="baseline.json")
+    assert str(caught.value) == (
+        "run-a.json: nothing to check: no scenario has an 'expect:' block and baseline.json has no speedup "
+        "to compare with"
+    )
 
 
 def test_tolerance_out_of_range_is_a_usage_error(run_a: ResultsFile, run_b: ResultsFile) -> None:
@@ -336,26 +507,83 @@ def test_tolerance_out_of_range_is_a_usage_error(run_a: ResultsFile, run_b: Resu
 
 
 def test_environment_note_names_both_values(run_a: ResultsFile, run_b: ResultsFile) -> None:
-    assert environment_note(run_a, run_b) is None
-    elsewhere = run_b.model_copy(
-        update={
-            "environment": run_b.environment.model_copy(
-                update={"cpu_count": 8, "python": "3.12.1", "os": "Darwin 23.4.0", "machine": "arm64"}
-            )
-        }
+    known = with_environment(run_a, cpu_model="AMD EPYC")
+    assert environment_note(known, with_environment(run_b, cpu_model="AMD EPYC")) is None
+    elsewhere = with_environment(
+        run_b, cpu_count=8, os="Darwin 23.4.0", machine="arm64", cpu_model="Apple M3", python="3.12.1"
     )
-    assert environment_note(run_a, elsewhere) == (
-        "warning: the baseline comes from another environment (machine arm64 in the baseline, x86_64 in the results; "
+    assert environment_note(known, elsewhere) == (
+        "warning: the baseline comes from another machine (machine arm64 in the baseline, x86_64 in the results; "
         "CPU count 8 in the baseline, 2 in the results; OS Darwin 23.4.0 in the baseline, Linux 6.18.44-fc-v782 "
-        "in the results; Python 3.12.1 in the baseline, 3.11.7 in the results); compare with care"
+        "in the results); compare with care"
     )
-    pypy = run_b.model_copy(
-        update={"environment": run_b.environment.model_copy(update={"implementation": "PyPy", "python": "3.10.14"})}
-    )
+    pypy = with_environment(run_b, implementation="PyPy", python="3.10.14")
     assert environment_note(run_a, pypy) == (
-        "warning: the baseline comes from another environment "
-        "(Python PyPy 3.10.14 in the baseline, 3.11.7 in the results); compare with care"
+        "warning: the baseline and the results record no CPU model, so it was not compared"
     )
+    assert environment_mismatch(run_a, pypy) == (
+        "the baseline comes from another environment (Python PyPy 3.10.14 in the baseline, 3.11.7 in the results)"
+    )
+
+
+# --- compare two results files ------------------------------------------------------------------------
+
+
+def test_ratio_interval_is_the_extreme_ratios_at_the_bonferroni_level() -> None:
+    assert ratio_interval(((9.0, 10.0), 0.95), ((8.0, 9.0), 0.95)) == ((0.8, 1.0), 0.9)
+    assert ratio_interval(((2.0, 4.0), 0.99), ((2.0, 4.0), 0.98)) == ((0.5, 2.0), 0.97)
+
+
+def test_compare_two_runs_of_the_same_code(run_a: ResultsFile, run_b: ResultsFile) -> None:
+    comparisons = compare(run_a, run_b)
+    assert format_comparisons(comparisons) == [
+        "✗ flaky  10 tasks  sequential        wall 39.6 -> 40.7 ms +2.9% [+1.6%, +7.3%]"
+        "                                                 fail",
+        "✗ flaky  10 tasks  gather            wall 8.1 -> 9.6 ms +18.5% [-11.4%, +23.0%]"
+        "                                                fail",
+        "✓ tiny   10 tasks  sequential        wall 218.9 -> 218.6 ms -0.1% [-1.3%, +1.6%]"
+        "                                               pass",
+        "✓ tiny   10 tasks  gather            wall 24.3 -> 25.1 ms +3.2% [-6.2%, +7.3%]"
+        "    speedup 8.97x -> 8.83x -1.6% [-7.0%, +6.9%]  pass",
+        "✓ tiny   10 tasks  bounded(limit=1)  wall 217.9 -> 219.7 ms +0.8% [-0.4%, +1.7%]"
+        "  speedup 1.01x -> 1.00x -0.3% [-2.1%, +1.0%]  pass",
+        "3 passed, 2 failed, 0 inconclusive",
+    ]
+    assert [c.message for c in comparisons[1:4]] == [
+        "flaky, 10 tasks: gather wall 8.1 -> 9.6 ms +18.5% [-11.4%, +23.0%]; 3 of 3 runs had failed tasks in B, "
+        "so no speedup is computed from them",
+        "tiny, 10 tasks: sequential wall 218.9 -> 218.6 ms -0.1% [-1.3%, +1.6%]; wall time whole 90% interval "
+        "[-1.3%, +1.6%] within the +10% tolerance",
+        "tiny, 10 tasks: gather wall 24.3 -> 25.1 ms +3.2% [-6.2%, +7.3%], speedup 8.97x -> 8.83x -1.6% "
+        "[-7.0%, +6.9%]; speedup whole 90% interval [-7.0%, +6.9%] within the -10% tolerance",
+    ]
+    gather = comparisons[3]
+    assert gather.speedup is not None and gather.speedup.level == pytest.approx(0.9)
+
+
+def test_compare_finds_a_regression_and_an_inconclusive_definition(run_a: ResultsFile, regressed: ResultsFile) -> None:
+    code_regressed = compare(run_a, same_definitions(regressed, run_a))
+    assert code_regressed[3].verdict == "fail"
+    assert code_regressed[3].message == (
+        "tiny, 10 tasks: gather wall 24.3 -> 112.2 ms +361.7% [+330.9%, +386.2%], speedup 8.97x -> 1.98x -78.0% "
+        "[-79.4%, -76.3%]; speedup whole 90% interval [-79.4%, -76.3%] worse than -10%"
+    )
+    other_definition = compare(run_a, regressed)
+    assert other_definition[3].verdict == "inconclusive"
+    assert other_definition[3].message.endswith(
+        "; not compared: the baseline was made from another definition of tiny (connector_limit differ)"
+    )
+
+
+def test_compare_reports_rows_in_one_file_only(run_a: ResultsFile) -> None:
+    fewer = without_runs(run_a, "tiny", "bounded(limit=1)")
+    [only_a] = [c for c in compare(run_a, fewer) if c.wall is None]
+    assert (only_a.verdict, only_a.message) == (
+        "inconclusive",
+        "tiny, 10 tasks: bounded(limit=1) is only in A",
+    )
+    [only_b] = [c for c in compare(fewer, run_a) if c.wall is None]
+    assert only_b.message == "tiny, 10 tasks: bounded(limit=1) is only in B"
 
 
 # --- the deliberate regression, end to end ---------------------------------------------------------------
@@ -384,9 +612,7 @@ def judge_regression(folder: Path) -> list[Verdict]:
     scenario = folder / "regression.yaml"
     scenario.write_text(REGRESSION, encoding="utf-8")
     results = run_all(load_paths([scenario]), folder / "results" / "run.json", ["test"], NullProgress())
-    verdicts = judge_expectations(results)
-    assert exit_code(verdicts, results) == (1 if any(v.verdict == "fail" for v in verdicts) else 0)
-    return verdicts
+    return judge_expectations(results)
 
 
 @pytest.mark.e2e
@@ -398,3 +624,33 @@ def test_a_sequential_strategy_in_disguise_fails_while_gather_passes(tmp_path: P
     ]
     limited = verdicts[1]
     assert limited.interval is not None and limited.interval[1] < 1.5  # one at a time: no speedup at all
+
+
+# --- the power script's shortcut makes the gate's decisions ----------------------------------------------
+
+
+def test_power_script_rounds_and_decisions_match_the_gate(run_a: ResultsFile, run_b: ResultsFile) -> None:
+    np = pytest.importorskip("numpy")
+    from bench.perf.gate_power import fast_decision, round_speedups
+
+    tiny_a = run_a.model_copy(update={"scenarios": run_a.scenarios[1:]})
+    tiny_b = run_b.model_copy(update={"scenarios": run_b.scenarios[1:]})
+    rounds = round_speedups(tiny_a)
+    rows = {f"tiny/{r.strategy}": r.speedup for r in summarise(tiny_a.scenarios[0]) if r.name != "sequential"}
+    assert {key: median([r[key] for r in rounds]) for key in rows} == rows
+    expect = {"tiny/bounded(limit=1)": Threshold.model_validate(">= 3")}
+    rng = np.random.default_rng(0)
+    assert fast_decision(round_speedups(tiny_b), rounds, {}, 0.10, rng) == "pass"
+    assert fast_decision(round_speedups(tiny_b), rounds, expect, 0.10, rng) == "fail"
+    assert fast_decision(round_speedups(tiny_b), rounds, {}, 0.0, rng) == "inconclusive"
+    assert [v.verdict for v in judge_baseline(tiny_a, tiny_b, 0.10)] == ["pass", "pass"]
+    assert [v.verdict for v in judge_baseline(tiny_a, tiny_b, 0.0)] == ["inconclusive", "inconclusive"]
+
+
+def test_notes_name_the_one_file_without_a_hash_or_cpu_model(run_a: ResultsFile, run_b: ResultsFile) -> None:
+    hashed = with_environment(with_hashes(expecting(run_a), "a" * 64), cpu_model="AMD EPYC")
+    assert judge(hashed, run_b).warnings[:2] == (
+        "warning: the baseline records no CPU model, so it was not compared",
+        "warning: the baseline records no definition hash for flaky; compared the scenario definitions as stored "
+        "instead",
+    )

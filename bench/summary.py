@@ -121,6 +121,10 @@ class Summary:
     in ms; empty when no wait was recorded (version 1 files)."""
     warnings: tuple[str, ...]
     """Noise warnings on the wall times, each saying what to do (see bench.stats.noise_warnings)."""
+    wall_values_s: tuple[float, ...] = ()
+    """Every recorded run's wall time, in round order: what two-sample comparisons (compare, baselines) use."""
+    speedup_values: tuple[float, ...] = ()
+    """Every paired per-round speedup the median and interval come from (empty without a speedup)."""
 
 
 @dataclass(frozen=True)
@@ -313,6 +317,8 @@ def _summarise_strategy(
         latency_ms=_p50_90_99(latencies),
         wait_ms=_p50_90_99(waits) if waits_recorded else {},
         warnings=noise_warnings(walls),
+        wall_values_s=tuple(walls),
+        speedup_values=_paired_speedups(by_round, spec.label) if speedup is not None else (),
     )
 
 

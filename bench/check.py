@@ -1,8 +1,9 @@
 """Expectations and baselines -> verdicts (pass / fail / inconclusive) -> exit code; pure functions, no printing.
 
-    gate = judge(results, read_results(baseline_path), tolerance=0.25)   # verdicts, warnings, problems, code
+    gate = judge(results, read_results(baseline_path), tolerance=0.05)   # verdicts, warnings, problems, code
     format_lines(gate.verdicts)   # ['✓ seed  10 tasks  gather  speedup 6.31x [6.12, 6.40]  >= 4  pass', ...]
-    compare(a, b)                 # each strategy's change in median wall time and in speedup, with intervals
+
+(``bench.compare`` puts two results files side by side with the same rule.)
 
 Exit codes of ``iobench check`` (``Gate.code``):
     0  every check passed
@@ -11,20 +12,22 @@ Exit codes of ``iobench check`` (``Gate.code``):
     3  the run itself failed (a scenario's outcome is not 'ok', or the results file is incomplete)
     4  no check failed, but one was inconclusive: the gate could not decide (see its message)
 
-The interval rule: a check is decided on the bootstrap 95% interval of its figure, not on the point estimate, so a
-noisy run rarely passes or fails by luck. For a lower bound (``>=``, ``>``) it passes when every value of the interval
+The interval rule: a check is decided on an interval of its figure, not on the point estimate, so a noisy run
+rarely passes or fails by luck. For a lower bound (``>=``, ``>``) it passes when every value of the interval
 satisfies the bound, fails when none does, and is inconclusive when the interval straddles it; upper bounds
 (``<``, ``<=``) mirror that. A figure without an interval (the error rate, a count) is judged on its point.
 This is the test-by-confidence-interval duality of J. Neyman, "Outline of a Theory of Statistical Estimation Based
-on the Classical Theory of Probability" (Phil. Trans. R. Soc. A 236, 1937): a bound outside the 95% interval is one
-the dual two-sided test rejects at about the 5% level (the percentile bootstrap interval is approximate); inside it,
-neither side is shown, so the verdict says so instead of guessing.
+on the Classical Theory of Probability" (Phil. Trans. R. Soc. A 236, 1937): a bound outside an interval of level
+1 - a is one the dual two-sided test rejects at level a; inside it, neither side is shown, so the verdict says so
+instead of guessing. Every interval is distribution-free and printed with the level it reaches (``bench.stats``).
+
+Against a baseline, the figure is the ratio new / baseline of the per-round speedups of two independent runs:
+the Hodges-Lehmann ratio of locations with its Mann-Whitney interval (``bench.stats.location_ratio``), so the
+baseline's own noise is counted, not taken for a fixed bound. It must stay ``>= 1 - tolerance``.
 
 Speedups and efficiencies come only from runs in which every task finished ok: a check over runs with failed,
 cancelled or never-started tasks fails and says how many. A baseline comparison is inconclusive when the scenario's
 definition or the environment (CPU model, Python, aiohttp, uvloop) differs from the baseline's.
-Each interval's confidence comes from ``speedup_interval`` and ``wall_interval`` (the one place to change the
-interval source) and is printed with it.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from typing import Literal
 from bench.errors import ResultsError, UsageError
 from bench.results import Environment, PointResult, ResultsFile, ScenarioResult
 from bench.scenario import Threshold
+from bench.stats import location_ratio
 from bench.summary import Summary, summarise
 
 Kind = Literal["speedup", "efficiency", "error_rate", "baseline"]
@@ -44,8 +48,8 @@ Interval = tuple[float, float]
 
 MARKS: dict[Outcome, str] = {"pass": "✓", "fail": "✗", "inconclusive": "?"}
 """The mark in front of each formatted line."""
-DEFAULT_TOLERANCE = 0.10
-"""How far below the baseline's median speedup a run may fall before its check fails (10%)."""
+DEFAULT_TOLERANCE = 0.05
+"""How far below the baseline's speedup (as a ratio of locations) a run may fall before its check fails (5%)."""
 INCONCLUSIVE = 4
 """Exit code when no check failed but one could not be decided."""
 _NOT_DEFINITION = {"description", "expect"}
@@ -64,11 +68,12 @@ class Verdict:
     subject: str
     """Strategy label, or 'all' for the error rate over every strategy."""
     figure: float | None
-    """Point estimate: speedup (x), efficiency (ideal / measured) or error rate (fraction); None when not measured."""
+    """Point estimate: speedup (x), efficiency (ideal / measured), error rate (fraction) or, for a baseline, the
+    ratio of speedups new / baseline; None when not measured."""
     interval: Interval | None
     """Interval (low, high) of the figure at ``level``; None for a figure judged on its point."""
     bound: str
-    """The bound as written, e.g. '>= 5', or for a baseline '>= 4.37 (baseline 4.85 - 10%)'."""
+    """The bound as written, e.g. '>= 5', or for a baseline '>= 0.95 (5% tolerance; baseline 9.80x, now 9.12x)'."""
     verdict: Outcome
     message: str
     """One line naming the figure, its value and the bound."""
@@ -80,28 +85,14 @@ class Verdict:
 
 def speedup_interval(row: Summary) -> tuple[Interval, float] | None:
     """The speedup's interval and its confidence: the one source the gate and ``compare`` use."""
-    if row.speedup_ci is None:
+    if row.speedup_ci is None or row.speedup_ci_level is None:
         return None
-    return row.speedup_ci, float(getattr(row, "speedup_ci_level", 0.95))
+    return row.speedup_ci, row.speedup_ci_level
 
 
 def wall_interval(row: Summary) -> tuple[Interval, float]:
     """The median wall time's interval and its confidence."""
-    return row.wall_ci_s, float(getattr(row, "wall_ci_level", 0.95))
-
-
-def ratio_interval(before: tuple[Interval, float], after: tuple[Interval, float]) -> tuple[Interval, float]:
-    """after / before for two independent estimates: the extreme ratios of their intervals, at the Bonferroni level.
-
-    Conservative (coverage at least 1 - both misses); a two-sample ratio-of-locations interval is tighter.
-
-    >>> ratio_interval(((9.0, 10.0), 0.95), ((8.0, 9.0), 0.95))
-    ((0.8, 1.0), 0.9)
-    """
-    (b_low, b_high), b_level = before
-    (a_low, a_high), a_level = after
-    level = max(0.0, round(1.0 - (1.0 - b_level) - (1.0 - a_level), 10))
-    return (a_low / b_high, a_high / b_low), level
+    return row.wall_ci_s, row.wall_ci_level
 
 
 def decide(threshold: Threshold, figure: float, interval: Interval | None = None) -> Outcome:
@@ -123,16 +114,19 @@ def decide(threshold: Threshold, figure: float, interval: Interval | None = None
 
 def _format_figure(kind: Kind, value: float) -> str:
     match kind:
-        case "speedup" | "baseline":
+        case "speedup":
             return f"{value:.2f}x"
+        case "baseline":
+            return f"{value:.3f}"
         case "efficiency":
             return f"{value:.2f}"
         case "error_rate":
             return f"{value:.2%}"
 
 
-def _format_interval(interval: Interval | None) -> str:
-    return "" if interval is None else f"[{interval[0]:.2f}, {interval[1]:.2f}]"
+def _format_interval(interval: Interval | None, kind: Kind = "speedup") -> str:
+    digits = 3 if kind == "baseline" else 2
+    return "" if interval is None else f"[{interval[0]:.{digits}f}, {interval[1]:.{digits}f}]"
 
 
 def format_level(level: float) -> str:
@@ -141,7 +135,8 @@ def format_level(level: float) -> str:
 
 
 def _describe(kind: Kind) -> str:
-    return {"speedup": "speedup", "efficiency": "efficiency", "error_rate": "error rate", "baseline": "speedup"}[kind]
+    names = {"speedup": "speedup", "efficiency": "efficiency", "error_rate": "error rate"}
+    return names.get(kind, "speedup vs baseline")
 
 
 def _message(v: Verdict, why: str = "") -> str:
@@ -157,7 +152,7 @@ def _message(v: Verdict, why: str = "") -> str:
         return f"{head}; not compared with {v.bound}: {why}"
     if v.interval is None:
         return f"{head} {'meets' if v.verdict == 'pass' else 'misses'} {v.bound}"
-    span = f"{format_level(v.level or 0.95)} interval {_format_interval(v.interval)}"
+    span = f"{format_level(v.level or 0.0)} interval {_format_interval(v.interval, v.kind)}"
     match v.verdict:
         case "pass":
             return f"{head}, whole {span} meets {v.bound}"
@@ -384,8 +379,17 @@ def _scenario_names(results: ResultsFile, baseline: ResultsFile) -> dict[str, Sc
     return theirs
 
 
+def baseline_ratio(row: Summary, base: Summary) -> tuple[float, tuple[Interval, float]]:
+    """New / baseline speedup of two independent runs: the ratio of locations of their per-round speedups, with its
+    distribution-free interval and the level it reaches (``bench.stats.location_ratio``)."""
+    estimate = location_ratio(row.speedup_values, base.speedup_values)
+    interval = estimate.interval
+    return estimate.ratio, ((interval.low, interval.high), interval.level)
+
+
 def judge_baseline(results: ResultsFile, baseline: ResultsFile, tolerance: float = DEFAULT_TOLERANCE) -> list[Verdict]:
-    """Every (scenario, tasks, strategy) with a speedup in both files: speedup >= baseline median x (1 - tolerance).
+    """Every (scenario, tasks, strategy) with a speedup in both files: new / baseline speedup ``>= 1 - tolerance``,
+    by the interval rule on ``baseline_ratio`` (the baseline's noise counts as well as the new run's).
 
     Sequential itself (speedup 1 by definition) is not checked. Runs with failed tasks fail the check; another
     environment or scenario definition (``environment_mismatch``, ``definition_mismatch``) makes it inconclusive.
@@ -416,18 +420,19 @@ def judge_baseline(results: ResultsFile, baseline: ResultsFile, tolerance: float
                     _verdict(row.scenario, row.tasks, "baseline", row.strategy, threshold, None, None, "not comparable")
                 )
                 continue
-            if base.speedup is None and not failed:
+            if not base.speedup_values and not failed:
                 continue  # the baseline has no sequential run at this task count: nothing to compare with
-            if base.speedup is None or base_failed:
-                threshold = Threshold(op=">=", value=0.0, text="against the baseline")
+            floor = 1 - tolerance
+            if not base.speedup_values or base.speedup is None or base_failed:
+                threshold = Threshold(op=">=", value=floor, text="against the baseline")
             else:
-                floor = base.speedup * (1 - tolerance)
-                text = f">= {floor:.2f} (baseline {base.speedup:.2f} - {tolerance * 100:g}%)"
+                now = f", now {row.speedup:.2f}x" if row.speedup is not None and not failed else ""
+                text = f">= {floor:.3g} ({tolerance * 100:g}% tolerance; baseline {base.speedup:.2f}x{now})"
                 threshold = Threshold(op=">=", value=floor, text=text)
-            speedup = None if failed else row.speedup
+            ratio, interval = (None, None) if failed or not row.speedup_values else baseline_ratio(row, base)
             verdicts.append(
                 _verdict(
-                    row.scenario, row.tasks, "baseline", row.strategy, threshold, speedup, speedup_interval(row),
+                    row.scenario, row.tasks, "baseline", row.strategy, threshold, ratio, interval,
                     failed or "not measured", failed=bool(failed), inconclusive_because=why,
                 )
             )  # fmt: skip
@@ -564,13 +569,16 @@ def tally(verdicts: Sequence[Verdict]) -> str:
 
 def _cells(v: Verdict) -> tuple[str, str, str, str, str, str, str]:
     figure = v.missing if v.figure is None else _format_figure(v.kind, v.figure)
-    measured = " ".join(part for part in (_describe(v.kind), figure, _format_interval(v.interval)) if part)
+    interval = _format_interval(v.interval, v.kind)
+    if interval and v.kind == "baseline" and v.level is not None:
+        interval += f" at {format_level(v.level)}"
+    measured = " ".join(part for part in (_describe(v.kind), figure, interval) if part)
     tasks = f"{v.tasks} tasks" if v.tasks else ""
     return MARKS[v.verdict], v.scenario, tasks, v.subject, measured, v.bound, v.verdict
 
 
-def _aligned(rows: Sequence[Sequence[str]]) -> list[str]:
-    """The mark, then the cells padded to their column's width, two spaces apart."""
+def aligned(rows: Sequence[Sequence[str]]) -> list[str]:
+    """The mark, then the cells padded to their column's width, two spaces apart (also ``bench.compare``'s)."""
     widths = [max((len(row[i]) for row in rows), default=0) for i in range(len(rows[0]))] if rows else []
     return [
         f"{row[0]} " + "  ".join(cell.ljust(width) for cell, width in zip(row[1:], widths[1:], strict=True)).rstrip()
@@ -584,7 +592,7 @@ def format_lines(verdicts: Sequence[Verdict]) -> list[str]:
     ✓ seed  10 tasks  gather  speedup 6.31x [6.12, 6.40]  >= 4  pass
     1 passed, 0 failed, 0 inconclusive
     """
-    return [*_aligned([_cells(v) for v in verdicts]), tally(verdicts)]
+    return [*aligned([_cells(v) for v in verdicts]), tally(verdicts)]
 
 
 def _md(text: str) -> str:
@@ -603,13 +611,13 @@ def format_markdown(verdicts: Sequence[Verdict], note: str | None = None) -> str
         ]
         for v in verdicts:
             figure = v.missing if v.figure is None else _format_figure(v.kind, v.figure)
-            interval = f"{format_level(v.level or 0.95)} {_format_interval(v.interval)}" if v.interval else "—"
+            interval = f"{format_level(v.level or 0.0)} {_format_interval(v.interval, v.kind)}" if v.interval else "—"
             cells = (
                 MARKS[v.verdict],
                 v.scenario,
                 str(v.tasks),
                 v.subject,
-                "speedup vs baseline" if v.kind == "baseline" else _describe(v.kind),
+                _describe(v.kind),
                 figure,
                 interval,
                 f"`{v.bound}`",
@@ -619,154 +627,3 @@ def format_markdown(verdicts: Sequence[Verdict], note: str | None = None) -> str
         parts.append("")
     parts.append(tally(verdicts))
     return "\n".join(parts) + "\n"
-
-
-# --- compare two results files -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Change:
-    """One figure in two files: before (A), after (B), their ratio and its interval."""
-
-    before: float
-    after: float
-    ratio: float
-    """after / before."""
-    interval: Interval | None
-    """Interval of the ratio at ``level`` (see ``ratio_interval``)."""
-    level: float | None
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """One (scenario, task count, strategy) in two results files (``iobench compare A B``)."""
-
-    scenario: str
-    tasks: int
-    strategy: str
-    wall: Change | None
-    """Median wall time; None when the row is in one file only."""
-    speedup: Change | None
-    """Median paired speedup; None for sequential, or when a side has none (failed runs, no sequential)."""
-    verdict: Outcome
-    """On the speedup (on the wall time for sequential): fail when the whole interval is worse than the tolerance,
-    pass when none of it is, inconclusive when it straddles or the rows are not comparable."""
-    message: str
-
-
-def _change(
-    before: tuple[float, tuple[Interval, float] | None], after: tuple[float, tuple[Interval, float] | None]
-) -> Change:
-    (b, b_ci), (a, a_ci) = before, after
-    interval, level = ratio_interval(b_ci, a_ci) if b_ci and a_ci else (None, None)
-    return Change(b, a, a / b, interval, level)
-
-
-def _pct(ratio: float) -> str:
-    return f"{(ratio - 1) * 100:+.1f}%"
-
-
-def _change_text(change: Change, unit: str) -> str:
-    """``'16.25x -> 15.90x -2.2% [-8.0%, +3.1%]'``."""
-    if unit == "ms":
-        values = f"{change.before * 1000:.1f} -> {change.after * 1000:.1f} ms"
-    else:
-        values = f"{change.before:.2f}x -> {change.after:.2f}x"
-    span = f" [{_pct(change.interval[0])}, {_pct(change.interval[1])}]" if change.interval else ""
-    return f"{values} {_pct(change.ratio)}{span}"
-
-
-def _judge_change(change: Change, worse_is_lower: bool, tolerance: float) -> tuple[Outcome, str]:
-    """The interval rule on a ratio: fail when all of it is worse than the tolerance, pass when none of it is."""
-    limit = 1 - tolerance if worse_is_lower else 1 + tolerance
-    limit_text = f"{'-' if worse_is_lower else '+'}{tolerance * 100:g}%"
-    low, high = change.interval or (change.ratio, change.ratio)
-    worst, best = (low, high) if worse_is_lower else (high, low)
-    span = f"{format_level(change.level)} interval " if change.level is not None else ""
-    span += f"[{_pct(low)}, {_pct(high)}]" if change.interval else _pct(change.ratio)
-
-    def beyond(ratio: float) -> bool:
-        return ratio < limit if worse_is_lower else ratio > limit
-
-    if not beyond(worst):
-        return "pass", f"whole {span} within the {limit_text} tolerance"
-    if beyond(best):
-        return "fail", f"whole {span} worse than {limit_text}"
-    return "inconclusive", f"{span} straddles {limit_text}; more repeats would decide"
-
-
-def compare(a: ResultsFile, b: ResultsFile, tolerance: float = DEFAULT_TOLERANCE) -> list[Comparison]:
-    """Each (scenario, task count, strategy) of A and B, matched by scenario name, task count and label, in B's
-    order then A's leftovers. Another definition (``definition_mismatch``) or environment makes a row inconclusive."""
-    environment = environment_mismatch(b, a)
-    a_results = {s.scenario.name: s for s in a.scenarios}
-    b_names = {s.scenario.name for s in b.scenarios}
-    seen: set[tuple[str, int, str]] = set()
-    out = []
-    for result in b.scenarios:
-        before = a_results.get(result.scenario.name)
-        why = environment or (definition_mismatch(result, before) if before else None)
-        rows_a = {(r.tasks, r.strategy): r for r in summarise(before)} if before else {}
-        failed_a = {p.tasks: p for p in before.points} if before else {}
-        for row in summarise(result):
-            seen.add((row.scenario, row.tasks, row.strategy))
-            point = next(p for p in result.points if p.tasks == row.tasks)
-            old = rows_a.get((row.tasks, row.strategy))
-            head = f"{row.scenario}, {row.tasks} tasks: {row.strategy}"
-            if old is None:
-                out.append(
-                    Comparison(
-                        row.scenario, row.tasks, row.strategy, None, None, "inconclusive", f"{head} is only in B"
-                    )
-                )
-                continue
-            wall = _change((old.wall_median_s, wall_interval(old)), (row.wall_median_s, wall_interval(row)))
-            failed_b = failed_runs(point, row.strategy, with_sequential=True)
-            failed_old = failed_runs(failed_a[row.tasks], row.strategy, with_sequential=True)
-            speedup = None
-            if row.name != "sequential" and not failed_b and not failed_old and old.speedup and row.speedup:
-                speedup = _change((old.speedup, speedup_interval(old)), (row.speedup, speedup_interval(row)))
-            parts = [f"wall {_change_text(wall, 'ms')}"] + (
-                [f"speedup {_change_text(speedup, 'x')}"] if speedup else []
-            )
-            figures = f"{head} {', '.join(parts)}"
-            verdict: Outcome
-            if failed_b:
-                verdict, text = "fail", f"{figures}; {failed_b} in B, so no speedup is computed from them"
-            elif failed_old:
-                verdict, text = "inconclusive", f"{figures}; {failed_old} in A, so there is nothing to compare with"
-            elif why:
-                verdict, text = "inconclusive", f"{figures}; not compared: {why}"
-            else:
-                judged, word = (speedup, "speedup") if speedup else (wall, "wall time")
-                verdict, reason = _judge_change(judged, worse_is_lower=speedup is not None, tolerance=tolerance)
-                text = f"{figures}; {word} {reason}"
-            out.append(Comparison(row.scenario, row.tasks, row.strategy, wall, speedup, verdict, text))
-    for result in a.scenarios:
-        for row in summarise(result):
-            if (row.scenario, row.tasks, row.strategy) not in seen:
-                where = "" if row.scenario in b_names else " (its scenario is not in B)"
-                text = f"{row.scenario}, {row.tasks} tasks: {row.strategy} is only in A{where}"
-                out.append(Comparison(row.scenario, row.tasks, row.strategy, None, None, "inconclusive", text))
-    return out
-
-
-def format_comparisons(comparisons: Sequence[Comparison]) -> list[str]:
-    """One aligned line per row, then the tally:
-
-    ✓ gate-http  20 tasks  gather  wall 53.9 -> 55.1 ms +2.2% [-1.0%, +5.3%]  speedup 16.25x -> 15.90x -2.2% [...]  pass
-    """
-    rows = [
-        (
-            MARKS[c.verdict],
-            c.scenario,
-            f"{c.tasks} tasks",
-            c.strategy,
-            f"wall {_change_text(c.wall, 'ms')}" if c.wall else "only in one file",
-            f"speedup {_change_text(c.speedup, 'x')}" if c.speedup else "",
-            c.verdict,
-        )
-        for c in comparisons
-    ]
-    counts = {outcome: sum(c.verdict == outcome for c in comparisons) for outcome in MARKS}
-    return [*_aligned(rows), f"{counts['pass']} passed, {counts['fail']} failed, {counts['inconclusive']} inconclusive"]

@@ -502,20 +502,17 @@ def cmd_baseline(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def cmd_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
     """The change from results A to results B per scenario and strategy, judged like ``check``."""
-    import bench.check
+    from bench.compare import compare, comparison_code, format_comparisons
 
-    compare = getattr(bench.check, "compare", None)  # bench.check.compare(a, b) -> verdicts (the gate's work)
-    if compare is None:
-        raise UsageError("this build of iobench has no bench.check.compare yet")
     a = read_results(resolve(args.a, args.results_dir))
     b = read_results(resolve(args.b, args.results_dir))
-    verdicts = compare(a, b)
-    for line in format_lines(verdicts):
+    comparisons = compare(a, b)
+    for line in format_comparisons(comparisons):
         out.print(line)
     note = environment_note(b, a)
     if note:
         print(note, file=sys.stderr)
-    return exit_code(verdicts, b, args.strict)
+    return comparison_code(comparisons, args.strict)
 
 
 def cmd_history(args: argparse.Namespace, out: Console, err: Console) -> int:

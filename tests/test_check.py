@@ -18,14 +18,12 @@ import pytest
 from bench.check import (
     INCONCLUSIVE,
     Verdict,
-    compare,
     decide,
     efficiency_interval,
     environment_mismatch,
     environment_note,
     error_rate,
     exit_code,
-    format_comparisons,
     format_lines,
     format_markdown,
     judge,
@@ -33,14 +31,13 @@ from bench.check import (
     judge_expectations,
     missing_rows,
     parse_tolerance,
-    ratio_interval,
     run_problems,
 )
+from bench.compare import change, compare, comparison_code, format_comparisons
 from bench.errors import ResultsError, UsageError
 from bench.results import ResultsFile, read_results
 from bench.runner import NullProgress, run_all
 from bench.scenario import Expectations, Threshold, load_paths
-from bench.stats import median
 from bench.summary import summarise
 from tests.conftest import DATA
 
@@ -204,9 +201,9 @@ def test_stored_run_passes_and_fails_with_exact_lines(run_a: ResultsFile) -> Non
     ]
     assert [v.message for v in verdicts] == [
         "flaky, 10 tasks: error rate 45.00% misses < 1%",
-        "tiny, 10 tasks: gather speedup 8.97x, whole 95% interval [8.57, 9.27] meets >= 3",
-        "tiny, 10 tasks: bounded(limit=1) speedup 1.01x, whole 95% interval [1.00, 1.01] misses >= 3",
-        "tiny, 10 tasks: gather efficiency 0.82, whole 95% interval [0.79, 0.85] meets >= 0.5",
+        "tiny, 10 tasks: gather speedup 8.97x, whole 93.8% interval [8.57, 9.27] meets >= 3",
+        "tiny, 10 tasks: bounded(limit=1) speedup 1.01x, whole 93.8% interval [1.00, 1.01] misses >= 3",
+        "tiny, 10 tasks: gather efficiency 0.82, whole 93.8% interval [0.79, 0.85] meets >= 0.5",
     ]
     assert exit_code(verdicts, run_a) == 1
     assert exit_code(verdicts, run_a, strict=True) == 1
@@ -246,7 +243,7 @@ def test_interval_straddling_the_bound_is_inconclusive_exit_4_and_fails_when_str
         "0 passed, 0 failed, 2 inconclusive",
     ]
     assert verdicts[0].message == (
-        "tiny, 10 tasks: gather speedup 8.97x, 95% interval [8.57, 9.27] straddles >= 9; more repeats would decide"
+        "tiny, 10 tasks: gather speedup 8.97x, 93.8% interval [8.57, 9.27] straddles >= 9; more repeats would decide"
     )
     assert exit_code(verdicts, results) == INCONCLUSIVE == 4
     assert exit_code(verdicts, results, strict=True) == 1
@@ -268,8 +265,8 @@ def test_markdown_for_the_step_summary(run_a: ResultsFile) -> None:
         "\n"
         "| | scenario | tasks | strategy | check | measured | interval | bound | verdict |\n"
         "|---|---|---:|---|---|---:|---|---|---|\n"
-        "| ? | tiny | 10 | gather | speedup | 8.97x | 95% [8.57, 9.27] | `>= 9` | **inconclusive** |\n"
-        "| ✗ | tiny | 10 | bounded(limit=1) | speedup | 1.01x | 95% [1.00, 1.01] | `>= 3` | **fail** |\n"
+        "| ? | tiny | 10 | gather | speedup | 8.97x | 93.8% [8.57, 9.27] | `>= 9` | **inconclusive** |\n"
+        "| ✗ | tiny | 10 | bounded(limit=1) | speedup | 1.01x | 93.8% [1.00, 1.01] | `>= 3` | **fail** |\n"
         "\n"
         "0 passed, 1 failed, 1 inconclusive\n"
     )
@@ -359,14 +356,18 @@ def test_a_failed_sequential_run_fails_the_speedup_check(run_a: ResultsFile) -> 
 def test_same_speedups_as_the_baseline_pass_and_failed_runs_fail(run_a: ResultsFile, run_b: ResultsFile) -> None:
     verdicts = judge_baseline(run_a, run_b)
     assert format_lines(verdicts) == [
-        "✗ flaky  10 tasks  gather            speedup 3 of 3 runs had failed tasks"
-        "  against the baseline           fail",
-        "✓ tiny   10 tasks  gather            speedup 8.97x [8.57, 9.27]"
-        "            >= 7.94 (baseline 8.83 - 10%)  pass",
-        "✓ tiny   10 tasks  bounded(limit=1)  speedup 1.01x [1.00, 1.01]"
-        "            >= 0.90 (baseline 1.00 - 10%)  pass",
+        "✗ flaky  10 tasks  gather            speedup vs baseline 3 of 3 runs had failed tasks "
+        "  against the baseline                               fail",
+        "✓ tiny   10 tasks  gather            speedup vs baseline 1.015 [0.971, 1.053] at 96.8%"
+        "  >= 0.95 (5% tolerance; baseline 8.83x, now 8.97x)  pass",
+        "✓ tiny   10 tasks  bounded(limit=1)  speedup vs baseline 1.004 [0.993, 1.019] at 96.8%"
+        "  >= 0.95 (5% tolerance; baseline 1.00x, now 1.01x)  pass",
         "2 passed, 1 failed, 0 inconclusive",
     ]
+    assert verdicts[1].message == (
+        "tiny, 10 tasks: gather speedup vs baseline 1.015, whole 96.8% interval [0.971, 1.053] meets >= 0.95 "
+        "(5% tolerance; baseline 8.83x, now 8.97x)"
+    )
     assert {v.kind for v in verdicts} == {"baseline"}
     assert exit_code(verdicts, run_a) == 1
     tiny = expecting(run_a.model_copy(update={"scenarios": run_a.scenarios[1:]}))
@@ -377,22 +378,23 @@ def test_without_tolerance_the_same_speedups_are_inconclusive(run_a: ResultsFile
     verdicts = judge_baseline(run_a, run_b, tolerance=0.0)
     assert [(v.subject, v.bound, v.verdict) for v in verdicts] == [
         ("gather", "against the baseline", "fail"),
-        ("gather", ">= 8.83 (baseline 8.83 - 0%)", "inconclusive"),
-        ("bounded(limit=1)", ">= 1.00 (baseline 1.00 - 0%)", "inconclusive"),
+        ("gather", ">= 1 (0% tolerance; baseline 8.83x, now 8.97x)", "inconclusive"),
+        ("bounded(limit=1)", ">= 1 (0% tolerance; baseline 1.00x, now 1.01x)", "inconclusive"),
     ]
 
 
 def test_a_regression_of_the_code_fails(run_a: ResultsFile, regressed: ResultsFile) -> None:
-    verdicts = judge_baseline(same_definitions(regressed, run_a), run_a)
+    verdicts = judge_baseline(same_definitions(regressed, run_a), run_a, tolerance=0.10)
     assert format_lines(verdicts)[1:] == [
-        "✗ tiny   10 tasks  gather            speedup 1.98x [1.91, 2.04]"
-        "            >= 8.08 (baseline 8.97 - 10%)  fail",
-        "✓ tiny   10 tasks  bounded(limit=1)  speedup 1.01x [0.95, 1.02]"
-        "            >= 0.91 (baseline 1.01 - 10%)  pass",
+        "✗ tiny   10 tasks  gather            speedup vs baseline 0.220 [0.213, 0.231] at 96.8%"
+        "  >= 0.9 (10% tolerance; baseline 8.97x, now 1.98x)  fail",
+        "✓ tiny   10 tasks  bounded(limit=1)  speedup vs baseline 1.001 [0.946, 1.015] at 96.8%"
+        "  >= 0.9 (10% tolerance; baseline 1.01x, now 1.01x)  pass",
         "1 passed, 2 failed, 0 inconclusive",
     ]
     assert verdicts[1].message == (
-        "tiny, 10 tasks: gather speedup 1.98x, whole 95% interval [1.91, 2.04] misses >= 8.08 (baseline 8.97 - 10%)"
+        "tiny, 10 tasks: gather speedup vs baseline 0.220, whole 96.8% interval [0.213, 0.231] misses >= 0.9 "
+        "(10% tolerance; baseline 8.97x, now 1.98x)"
     )
 
 
@@ -402,7 +404,8 @@ def test_a_baseline_of_another_definition_is_inconclusive_and_says_why(
     gate = judge(expecting(regressed), run_a)
     assert [v.verdict for v in gate.verdicts] == ["fail", "inconclusive", "inconclusive"]
     assert gate.verdicts[1].message == (
-        "tiny, 10 tasks: gather speedup 1.98x; not compared with >= 8.08 (baseline 8.97 - 10%): "
+        "tiny, 10 tasks: gather speedup vs baseline 0.220; not compared with >= 0.95 "
+        "(5% tolerance; baseline 8.97x, now 1.98x): "
         "the baseline was made from another definition of tiny (connector_limit differ)"
     )
     assert gate.warnings[-1] == (
@@ -456,10 +459,10 @@ def test_a_baseline_row_missing_from_the_results_warns_or_fails_when_strict(run_
     assert [v.verdict for v in lenient.verdicts] == ["fail", "pass"]
     strict = judge(fewer, run_a, strict=True)
     assert format_lines(list(strict.verdicts))[1:] == [
-        "✓ tiny   10 tasks  gather            speedup 8.97x [8.57, 9.27]"
-        "            >= 8.08 (baseline 8.97 - 10%)  pass",
-        "✗ tiny   10 tasks  bounded(limit=1)  speedup missing from the results"
-        "      in the baseline                fail",
+        "✓ tiny   10 tasks  gather            speedup vs baseline 1.000 [0.955, 1.047] at 96.8%"
+        "  >= 0.95 (5% tolerance; baseline 8.97x, now 8.97x)  pass",
+        "✗ tiny   10 tasks  bounded(limit=1)  speedup vs baseline missing from the results     "
+        "  in the baseline                                    fail",
         "1 passed, 2 failed, 0 inconclusive",
     ]
     assert strict.verdicts[-1].message == "tiny, 10 tasks: bounded(limit=1) is in the baseline but not in the results"
@@ -529,44 +532,57 @@ def test_environment_note_names_both_values(run_a: ResultsFile, run_b: ResultsFi
 # --- compare two results files ------------------------------------------------------------------------
 
 
-def test_ratio_interval_is_the_extreme_ratios_at_the_bonferroni_level() -> None:
-    assert ratio_interval(((9.0, 10.0), 0.95), ((8.0, 9.0), 0.95)) == ((0.8, 1.0), 0.9)
-    assert ratio_interval(((2.0, 4.0), 0.99), ((2.0, 4.0), 0.98)) == ((0.5, 2.0), 0.97)
+def test_a_change_is_the_two_sample_ratio_of_locations_with_its_level() -> None:
+    before, after = [1.0, 1.1, 0.9, 1.05], [0.9, 0.99, 0.81, 0.945]  # every value 10% lower
+    c = change(1.025, 0.9225, before, after)
+    assert (c.before, c.after, c.ratio) == (1.025, 0.9225, pytest.approx(0.9))
+    assert c.interval == (pytest.approx(0.9 * 0.9 / 1.1), pytest.approx(0.9 * 1.1 / 0.9))  # k = 1 of 16 ratios
+    assert c.level == pytest.approx(1 - 2 / 70)  # 4 and 4 values: 1 - 2 / C(8, 4)
+    assert change(1.0, 2.0, [], [2.0]) == type(c)(1.0, 2.0, 2.0, None, None)
+
+
+def test_comparison_exit_codes(run_a: ResultsFile, run_b: ResultsFile) -> None:
+    tiny_a = run_a.model_copy(update={"scenarios": run_a.scenarios[1:]})
+    tiny_b = run_b.model_copy(update={"scenarios": run_b.scenarios[1:]})
+    assert comparison_code(compare(tiny_a, tiny_b, tolerance=0.10)) == 0
+    assert comparison_code(compare(tiny_a, tiny_b)) == INCONCLUSIVE  # gather's -1.5% [-5.0%, +3.0%] straddles -5%
+    assert comparison_code(compare(tiny_a, tiny_b), strict=True) == 1
+    assert comparison_code(compare(run_a, run_b, tolerance=0.10)) == 1
 
 
 def test_compare_two_runs_of_the_same_code(run_a: ResultsFile, run_b: ResultsFile) -> None:
-    comparisons = compare(run_a, run_b)
+    comparisons = compare(run_a, run_b, tolerance=0.10)
     assert format_comparisons(comparisons) == [
         "✗ flaky  10 tasks  sequential        wall 39.6 -> 40.7 ms +2.9% [+1.6%, +7.3%]"
         "                                                 fail",
-        "✗ flaky  10 tasks  gather            wall 8.1 -> 9.6 ms +18.5% [-11.4%, +23.0%]"
-        "                                                fail",
-        "✓ tiny   10 tasks  sequential        wall 218.9 -> 218.6 ms -0.1% [-1.3%, +1.6%]"
+        "✗ flaky  10 tasks  gather            wall 8.1 -> 9.6 ms +4.4% [-11.4%, +23.0%]"
+        "                                                 fail",
+        "✓ tiny   10 tasks  sequential        wall 218.9 -> 218.6 ms +0.2% [-1.0%, +1.5%]"
         "                                               pass",
-        "✓ tiny   10 tasks  gather            wall 24.3 -> 25.1 ms +3.2% [-6.2%, +7.3%]"
-        "    speedup 8.97x -> 8.83x -1.6% [-7.0%, +6.9%]  pass",
-        "✓ tiny   10 tasks  bounded(limit=1)  wall 217.9 -> 219.7 ms +0.8% [-0.4%, +1.7%]"
-        "  speedup 1.01x -> 1.00x -0.3% [-2.1%, +1.0%]  pass",
+        "✓ tiny   10 tasks  gather            wall 24.3 -> 25.1 ms +1.8% [-3.2%, +6.1%]"
+        "    speedup 8.97x -> 8.83x -1.5% [-5.0%, +3.0%]  pass",
+        "✓ tiny   10 tasks  bounded(limit=1)  wall 217.9 -> 219.7 ms +0.6% [-0.1%, +1.4%]"
+        "  speedup 1.01x -> 1.00x -0.4% [-1.8%, +0.7%]  pass",
         "3 passed, 2 failed, 0 inconclusive",
     ]
     assert [c.message for c in comparisons[1:4]] == [
-        "flaky, 10 tasks: gather wall 8.1 -> 9.6 ms +18.5% [-11.4%, +23.0%]; 3 of 3 runs had failed tasks in B, "
+        "flaky, 10 tasks: gather wall 8.1 -> 9.6 ms +4.4% [-11.4%, +23.0%]; 3 of 3 runs had failed tasks in B, "
         "so no speedup is computed from them",
-        "tiny, 10 tasks: sequential wall 218.9 -> 218.6 ms -0.1% [-1.3%, +1.6%]; wall time whole 90% interval "
-        "[-1.3%, +1.6%] within the +10% tolerance",
-        "tiny, 10 tasks: gather wall 24.3 -> 25.1 ms +3.2% [-6.2%, +7.3%], speedup 8.97x -> 8.83x -1.6% "
-        "[-7.0%, +6.9%]; speedup whole 90% interval [-7.0%, +6.9%] within the -10% tolerance",
+        "tiny, 10 tasks: sequential wall 218.9 -> 218.6 ms +0.2% [-1.0%, +1.5%]; wall time whole 96.8% interval "
+        "[-1.0%, +1.5%] within the +10% tolerance",
+        "tiny, 10 tasks: gather wall 24.3 -> 25.1 ms +1.8% [-3.2%, +6.1%], speedup 8.97x -> 8.83x -1.5% "
+        "[-5.0%, +3.0%]; speedup whole 96.8% interval [-5.0%, +3.0%] within the -10% tolerance",
     ]
     gather = comparisons[3]
-    assert gather.speedup is not None and gather.speedup.level == pytest.approx(0.9)
+    assert gather.speedup is not None and gather.speedup.level == pytest.approx(1 - 2 / 63)  # 5 and 5 rounds
 
 
 def test_compare_finds_a_regression_and_an_inconclusive_definition(run_a: ResultsFile, regressed: ResultsFile) -> None:
     code_regressed = compare(run_a, same_definitions(regressed, run_a))
     assert code_regressed[3].verdict == "fail"
     assert code_regressed[3].message == (
-        "tiny, 10 tasks: gather wall 24.3 -> 112.2 ms +361.7% [+330.9%, +386.2%], speedup 8.97x -> 1.98x -78.0% "
-        "[-79.4%, -76.3%]; speedup whole 90% interval [-79.4%, -76.3%] worse than -10%"
+        "tiny, 10 tasks: gather wall 24.3 -> 112.2 ms +360.8% [+341.3%, +377.8%], speedup 8.97x -> 1.98x -78.0% "
+        "[-78.7%, -76.9%]; speedup whole 96.8% interval [-78.7%, -76.9%] worse than -5%"
     )
     other_definition = compare(run_a, regressed)
     assert other_definition[3].verdict == "inconclusive"
@@ -626,25 +642,29 @@ def test_a_sequential_strategy_in_disguise_fails_while_gather_passes(tmp_path: P
     assert limited.interval is not None and limited.interval[1] < 1.5  # one at a time: no speedup at all
 
 
-# --- the power script's shortcut makes the gate's decisions ----------------------------------------------
+# --- the power script resamples runs and lets judge() decide ------------------------------------------------
 
 
-def test_power_script_rounds_and_decisions_match_the_gate(run_a: ResultsFile, run_b: ResultsFile) -> None:
-    np = pytest.importorskip("numpy")
-    from bench.perf.gate_power import fast_decision, round_speedups
+def test_power_script_draws_rounds_by_the_stop_rule_and_judges_them(run_a: ResultsFile, run_b: ResultsFile) -> None:
+    import random
 
-    tiny_a = run_a.model_copy(update={"scenarios": run_a.scenarios[1:]})
-    tiny_b = run_b.model_copy(update={"scenarios": run_b.scenarios[1:]})
-    rounds = round_speedups(tiny_a)
-    rows = {f"tiny/{r.strategy}": r.speedup for r in summarise(tiny_a.scenarios[0]) if r.name != "sequential"}
-    assert {key: median([r[key] for r in rounds]) for key in rows} == rows
-    expect = {"tiny/bounded(limit=1)": Threshold.model_validate(">= 3")}
-    rng = np.random.default_rng(0)
-    assert fast_decision(round_speedups(tiny_b), rounds, {}, 0.10, rng) == "pass"
-    assert fast_decision(round_speedups(tiny_b), rounds, expect, 0.10, rng) == "fail"
-    assert fast_decision(round_speedups(tiny_b), rounds, {}, 0.0, rng) == "inconclusive"
-    assert [v.verdict for v in judge_baseline(tiny_a, tiny_b, 0.10)] == ["pass", "pass"]
-    assert [v.verdict for v in judge_baseline(tiny_a, tiny_b, 0.0)] == ["inconclusive", "inconclusive"]
+    from bench.perf.gate_power import _rounds, decisions, draw_rounds
+
+    tiny_a = expecting(run_a.model_copy(update={"scenarios": run_a.scenarios[1:]}))  # the baseline checks only
+    tiny_b = expecting(run_b.model_copy(update={"scenarios": run_b.scenarios[1:]}))
+    pool = _rounds(tiny_a)["tiny"] + _rounds(tiny_b)["tiny"]
+    tiny = tiny_a.scenarios[0].scenario
+    assert len(pool) == 10 and tiny.repeats == 5
+    drawn = draw_rounds(pool, tiny, random.Random(1))
+    assert sorted({r.repeat for r in drawn}) == [0, 1, 2, 3, 4] and len(drawn) == 15  # 5 rounds of 3 strategies
+    loose = tiny.model_copy(update={"repeats": "auto", "precision": 0.5, "min_repeats": 6, "max_repeats": 8})
+    assert len({r.repeat for r in draw_rounds(pool, loose, random.Random(1))}) == 6  # precise once 95% is reached
+    tight = loose.model_copy(update={"precision": 1e-6})
+    assert len({r.repeat for r in draw_rounds(pool, tight, random.Random(1))}) == 8  # never precise: max rounds
+    codes, rounds = decisions([tiny_a, tiny_b], [tiny_a, tiny_b], 0.10, trials=4, seed=0, per_draw=1)
+    assert codes == {"pass": 4, "fail": 0, "inconclusive": 0} and rounds == [5] * 8  # what judge() says (above)
+    codes, _ = decisions([tiny_a, tiny_b], [tiny_a, tiny_b], 0.0, trials=4, seed=0, per_draw=1)
+    assert codes == {"pass": 0, "fail": 0, "inconclusive": 4}
 
 
 def test_notes_name_the_one_file_without_a_hash_or_cpu_model(run_a: ResultsFile, run_b: ResultsFile) -> None:

@@ -38,7 +38,7 @@ test: $(STAMP)
 check: $(STAMP)
 	$(BIN)/iobench run scenarios/gate -o results/gate.json
 	@if [ -f results/baseline.json ]; then \
-		$(BIN)/iobench check results/gate.json --baseline results/baseline.json --tolerance 25%; \
+		$(BIN)/iobench check results/gate.json --baseline results/baseline.json --tolerance 5%; \
 	else \
 		echo "no results/baseline.json yet (create one with: iobench baseline results/gate.json)"; \
 		$(BIN)/iobench check results/gate.json; \

@@ -640,7 +640,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="gate on expectations and a baseline (exit 1 when a check fails)")
     _results_arguments(check)
     check.add_argument("--baseline", type=Path, help="a baseline results file (see `iobench baseline`)")
-    check.add_argument("--tolerance", default="10%", help="allowed speedup drop against the baseline (default: 10%%)")
+    check.add_argument("--tolerance", default="5%", help="allowed speedup drop against the baseline (default: 5%%)")
     check.add_argument("--strict", action="store_true", help="inconclusive checks fail too")
     check.set_defaults(func=cmd_check)
 

@@ -23,11 +23,10 @@ from bench.check import (
     Interval,
     Outcome,
     aligned,
-    definition_mismatch,
-    environment_mismatch,
     failed_runs,
     format_level,
 )
+from bench.comparable import definition_mismatch, environment_mismatch
 from bench.results import ResultsFile
 from bench.stats import location_ratio
 from bench.summary import summarise

@@ -5,9 +5,11 @@
 
 ``collect`` runs, in interleaved order, (a) the shipped ``scenarios/gate`` and (b) two copies of its gate-sleep
 scenario on a callable target, with the shipped repeat settings: ``sleep_then_work_0`` (the same sleep as
-gate-sleep) and ``sleep_then_work_slow`` (the same plus SPIN_MS of CPU work per task: a real regression of the kind
-a slow per-response parse makes; with 10 tasks of 100 ms it lengthens taskgroup's and threads' runs by about
-10 x SPIN_MS while sequential grows by about 1%, so their speedups drop by about 10%).
+gate-sleep) and ``sleep_then_work_slow`` (the same, then SERIAL_MS more of waiting while holding a lock shared by all
+tasks: a real regression of the kind a shared client behind a lock makes; with 10 tasks of 100 ms it lengthens
+taskgroup's and threads' runs by 10 x SERIAL_MS while sequential grows by about 1%, so their speedups drop by about
+10%). The wait is a sleep, not CPU work, so the drop does not grow with the machine's load (CPU work of 1.25 ms per
+task cost 10% on a quiet machine and up to 20% under load here).
 
 ``analyse`` makes gate decisions the way CI makes them, with ``judge`` itself: one baseline file and one new file per
 decision, each scenario's rounds drawn one by one without replacement from the real rounds of a few real files and
@@ -25,10 +27,12 @@ is 1:
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import random
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,8 +46,9 @@ from bench.scenario import Scenario, load_paths
 from bench.stats import StopRule, median
 from bench.summary import summarise
 
-SPIN_MS = float(os.environ.get("GATE_POWER_SPIN_MS", "1.25"))
-"""CPU work per task in the slow configuration, ms (1.25 ms is about a 10% drop with 10 tasks of 100 ms)."""
+SERIAL_MS = float(os.environ.get("GATE_POWER_SERIAL_MS", "1.2"))
+"""Waiting per task under a shared lock in the slow configuration, ms (about a 10% drop with 10 tasks of 100 ms:
+(10 x 101.2 / (100 + 10 x 1.2)) / 10 - 1 = -9.6% before timer lateness, which adds to each wait)."""
 SHIPPED = Path(__file__).resolve().parents[2] / "scenarios" / "gate"
 """The shipped gate scenarios."""
 
@@ -64,17 +69,18 @@ def callable_gate(function: str) -> str:
     )
 
 
-def _spin(ms: float) -> None:
-    """Busy-wait ``ms`` milliseconds holding the GIL (work, not waiting)."""
-    end = time.perf_counter() + ms / 1000
-    while time.perf_counter() < end:
-        pass
+_THREAD_LOCK = threading.Lock()
+_LOCKS: dict[int, asyncio.Lock] = {}
+
+
+def _loop_lock() -> asyncio.Lock:
+    """One asyncio lock per running loop (each run has its own loop)."""
+    loop = asyncio.get_running_loop()
+    return _LOCKS.setdefault(id(loop), asyncio.Lock())
 
 
 async def sleep_then_work_0(i: int) -> None:
     """100 ms of asyncio sleep (gate-sleep's delay)."""
-    import asyncio
-
     await asyncio.sleep(0.100)
 
 
@@ -84,17 +90,17 @@ def sleep_then_work_0_sync(i: int) -> None:
 
 
 async def sleep_then_work_slow(i: int) -> None:
-    """100 ms of asyncio sleep, then SPIN_MS of CPU work."""
-    import asyncio
-
+    """100 ms of asyncio sleep, then SERIAL_MS of sleep holding a lock all tasks share."""
     await asyncio.sleep(0.100)
-    _spin(SPIN_MS)
+    async with _loop_lock():
+        await asyncio.sleep(SERIAL_MS / 1000)
 
 
 def sleep_then_work_slow_sync(i: int) -> None:
-    """100 ms of blocking sleep, then SPIN_MS of CPU work."""
+    """100 ms of blocking sleep, then SERIAL_MS of sleep holding a lock all threads share."""
     time.sleep(0.100)
-    _spin(SPIN_MS)
+    with _THREAD_LOCK:
+        time.sleep(SERIAL_MS / 1000)
 
 
 def _iobench(args: Sequence[str]) -> None:
@@ -111,7 +117,7 @@ def _load_average() -> str:
         return "unknown"
 
 
-def collect(folder: Path, runs: int, start: int = 0) -> None:
+def collect(folder: Path, runs: int, start: int = 0, kinds: Sequence[str] = ("shipped", "fast", "slow")) -> None:
     """Real results files: DIR/shipped-NN.json, DIR/fast-NN.json, DIR/slow-NN.json, interleaved; the load average
     before each is printed."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -120,14 +126,14 @@ def collect(folder: Path, runs: int, start: int = 0) -> None:
         scenario.parent.mkdir(exist_ok=True)
         scenario.write_text(callable_gate(function), encoding="utf-8")
     for n in range(start, start + runs):
-        order = ["shipped", "fast", "slow"]
+        order = list(kinds)
         random.Random(n).shuffle(order)
         for kind in order:
             source = str(SHIPPED) if kind == "shipped" else str(folder / kind)
             started, load = time.monotonic(), _load_average()
             _iobench([source, "-o", str(folder / f"{kind}-{n:02d}.json"), "--results-dir", str(folder / "out")])
             took = time.monotonic() - started
-            print(f"{kind}-{n:02d}: {took:.1f} s, load average {load} (spin {SPIN_MS} ms)", flush=True)
+            print(f"{kind}-{n:02d}: {took:.1f} s, load average {load} (serial {SERIAL_MS} ms)", flush=True)
 
 
 # --- analyse ------------------------------------------------------------------------------------------
@@ -273,7 +279,7 @@ def analyse(folder: Path, trials: int, tolerances: Sequence[float]) -> list[str]
         lines.append(line)
         print(line, flush=True)
 
-    say(f"files: {len(shipped)} shipped, {len(fast)} fast, {len(slow)} slow ({SPIN_MS} ms of work per task)")
+    say(f"files: {len(shipped)} shipped, {len(fast)} fast, {len(slow)} slow ({SERIAL_MS} ms under a lock per task)")
     say("real change in median speedup, slow vs fast: " + ", ".join(f"{k} {v:+.1%}" for k, v in drop.items()))
     say(f"{trials} decisions by judge() per cell: fail (inconclusive); rounds per resampled scenario run")
     say("tolerance  same code (shipped gate)       same code (callable)          10% drop (callable)")
@@ -299,12 +305,13 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("folder", type=Path)
     c.add_argument("--runs", type=int, default=12)
     c.add_argument("--start", type=int, default=0, help="number of the first run (to add runs to a folder)")
+    c.add_argument("--kinds", default="shipped,fast,slow", help="which runs to make (comma-separated)")
     a = sub.add_parser("analyse")
     a.add_argument("folder", type=Path)
     a.add_argument("--trials", type=int, default=400)
     args = parser.parse_args(argv)
     if args.command == "collect":
-        collect(args.folder, args.runs, args.start)
+        collect(args.folder, args.runs, args.start, args.kinds.split(","))
     else:
         analyse(args.folder, args.trials, TOLERANCES)
     return 0

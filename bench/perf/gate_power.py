@@ -5,11 +5,13 @@
 
 ``collect`` runs, in interleaved order, (a) the shipped ``scenarios/gate`` and (b) two copies of its gate-sleep
 scenario on a callable target, with the shipped repeat settings: ``sleep_then_work_0`` (the same sleep as
-gate-sleep) and ``sleep_then_work_slow`` (the same, then SERIAL_MS more of waiting while holding a lock shared by all
-tasks: a real regression of the kind a shared client behind a lock makes; with 10 tasks of 100 ms it lengthens
-taskgroup's and threads' runs by 10 x SERIAL_MS while sequential grows by about 1%, so their speedups drop by about
-10%). The wait is a sleep, not CPU work, so the drop does not grow with the machine's load (CPU work of 1.25 ms per
-task cost 10% on a quiet machine and up to 20% under load here).
+gate-sleep) and ``sleep_then_work_slow`` (the same, then SERIAL_MS of waiting that no other task can overlap: a
+blocking ``time.sleep`` inside the coroutine, which stalls the event loop, and for threads the same sleep under a lock
+all threads share; real regressions of the kind a blocking call in async code or a shared client behind a lock
+make). With 10 tasks of 100 ms it lengthens taskgroup's and threads' runs by 10 x SERIAL_MS while sequential grows by
+about 1%, so their speedups drop by about 10%. The wait is a precise blocking sleep, not CPU work or an asyncio
+timer, so the drop does not grow with the machine's load (CPU work of 1.25 ms per task cost 10% on a quiet machine
+and up to 20% under load here; a 1.2 ms asyncio.sleep under an asyncio.Lock cost 17%, its timer waking late).
 
 ``analyse`` makes gate decisions the way CI makes them, with ``judge`` itself: one baseline file and one new file per
 decision, each scenario's rounds drawn one by one without replacement from the real rounds of a few real files and
@@ -47,7 +49,7 @@ from bench.stats import StopRule, median
 from bench.summary import summarise
 
 SERIAL_MS = float(os.environ.get("GATE_POWER_SERIAL_MS", "1.2"))
-"""Waiting per task under a shared lock in the slow configuration, ms (about a 10% drop with 10 tasks of 100 ms:
+"""Waiting per task that no other task overlaps in the slow configuration, ms (about a 10% drop with 10 tasks of 100 ms:
 (10 x 101.2 / (100 + 10 x 1.2)) / 10 - 1 = -9.6% before timer lateness, which adds to each wait)."""
 SHIPPED = Path(__file__).resolve().parents[2] / "scenarios" / "gate"
 """The shipped gate scenarios."""
@@ -70,13 +72,6 @@ def callable_gate(function: str) -> str:
 
 
 _THREAD_LOCK = threading.Lock()
-_LOCKS: dict[int, asyncio.Lock] = {}
-
-
-def _loop_lock() -> asyncio.Lock:
-    """One asyncio lock per running loop (each run has its own loop)."""
-    loop = asyncio.get_running_loop()
-    return _LOCKS.setdefault(id(loop), asyncio.Lock())
 
 
 async def sleep_then_work_0(i: int) -> None:
@@ -90,10 +85,9 @@ def sleep_then_work_0_sync(i: int) -> None:
 
 
 async def sleep_then_work_slow(i: int) -> None:
-    """100 ms of asyncio sleep, then SERIAL_MS of sleep holding a lock all tasks share."""
+    """100 ms of asyncio sleep, then SERIAL_MS of blocking sleep that stalls the event loop (no task overlaps it)."""
     await asyncio.sleep(0.100)
-    async with _loop_lock():
-        await asyncio.sleep(SERIAL_MS / 1000)
+    time.sleep(SERIAL_MS / 1000)
 
 
 def sleep_then_work_slow_sync(i: int) -> None:
@@ -133,7 +127,7 @@ def collect(folder: Path, runs: int, start: int = 0, kinds: Sequence[str] = ("sh
             started, load = time.monotonic(), _load_average()
             _iobench([source, "-o", str(folder / f"{kind}-{n:02d}.json"), "--results-dir", str(folder / "out")])
             took = time.monotonic() - started
-            print(f"{kind}-{n:02d}: {took:.1f} s, load average {load} (serial {SERIAL_MS} ms)", flush=True)
+            print(f"{kind}-{n:02d}: {took:.1f} s, load average {load} (serialised wait {SERIAL_MS} ms)", flush=True)
 
 
 # --- analyse ------------------------------------------------------------------------------------------
@@ -279,7 +273,7 @@ def analyse(folder: Path, trials: int, tolerances: Sequence[float]) -> list[str]
         lines.append(line)
         print(line, flush=True)
 
-    say(f"files: {len(shipped)} shipped, {len(fast)} fast, {len(slow)} slow ({SERIAL_MS} ms under a lock per task)")
+    say(f"files: {len(shipped)} shipped, {len(fast)} fast, {len(slow)} slow ({SERIAL_MS} ms serialised per task)")
     say("real change in median speedup, slow vs fast: " + ", ".join(f"{k} {v:+.1%}" for k, v in drop.items()))
     say(f"{trials} decisions by judge() per cell: fail (inconclusive); rounds per resampled scenario run")
     say("tolerance  same code (shipped gate)       same code (callable)          10% drop (callable)")

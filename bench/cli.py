@@ -34,16 +34,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from bench import __version__
-from bench.check import (
-    environment_note,
-    exit_code,
-    format_lines,
-    format_markdown,
-    judge_baseline,
-    judge_expectations,
-    parse_tolerance,
-    run_problems,
-)
+from bench.check import INCONCLUSIVE, format_lines, format_markdown, parse_tolerance
 from bench.errors import IobenchError, UsageError
 from bench.report import scenario_table
 from bench.results import ResultsFile, ScenarioResult, read_results, resolve, utc_stamp, write_atomic
@@ -466,25 +457,28 @@ def cmd_plot(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Judge a results file against its scenarios' expectations and, optionally, a baseline."""
+    from bench.check import judge
+
     path = resolve(args.results, args.results_dir)
     results = read_results(path)
-    verdicts = judge_expectations(results)
-    note = None
-    if args.baseline is not None:
-        baseline = read_results(args.baseline)
-        verdicts += judge_baseline(results, baseline, parse_tolerance(args.tolerance))
-        note = environment_note(results, baseline)
-    if not verdicts and not run_problems(results):
-        raise UsageError(f"{path}: nothing to check: no scenario has an 'expect:' block and no --baseline was given")
-    for line in format_lines(verdicts):
+    baseline = read_results(args.baseline) if args.baseline is not None else None
+    gate = judge(
+        results,
+        baseline,
+        tolerance=parse_tolerance(args.tolerance),
+        strict=args.strict,
+        source=str(path),
+        baseline_source=str(args.baseline),
+    )
+    for line in format_lines(gate.verdicts):
         out.print(line)
-    for line in ([note] if note else []) + run_problems(results):
+    for line in gate.warnings + gate.problems:
         print(line, file=sys.stderr)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(format_markdown(verdicts, note) + "\n")
-    return exit_code(verdicts, results, args.strict)
+            handle.write(format_markdown(gate.verdicts, "\n".join(gate.warnings) or None) + "\n")
+    return gate.code
 
 
 def cmd_baseline(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -502,20 +496,18 @@ def cmd_baseline(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def cmd_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
     """The change from results A to results B per scenario and strategy, judged like ``check``."""
-    import bench.check
+    from bench.check import compare, format_comparisons
 
-    compare = getattr(bench.check, "compare", None)  # bench.check.compare(a, b) -> verdicts (the gate's work)
-    if compare is None:
-        raise UsageError("this build of iobench has no bench.check.compare yet")
     a = read_results(resolve(args.a, args.results_dir))
     b = read_results(resolve(args.b, args.results_dir))
-    verdicts = compare(a, b)
-    for line in format_lines(verdicts):
+    comparisons = compare(a, b, parse_tolerance(args.tolerance))
+    for line in format_comparisons(comparisons):
         out.print(line)
-    note = environment_note(b, a)
-    if note:
-        print(note, file=sys.stderr)
-    return exit_code(verdicts, b, args.strict)
+    if any(c.verdict == "fail" for c in comparisons):
+        return 1
+    if any(c.verdict == "inconclusive" for c in comparisons):
+        return 1 if args.strict else INCONCLUSIVE
+    return 0
 
 
 def cmd_history(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -652,6 +644,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("b", type=Path, help="the later results file")
     compare.add_argument("--results-dir", type=Path, default=Path("results"), help=argparse.SUPPRESS)
     compare.add_argument("--strict", action="store_true", help="inconclusive changes fail too")
+    compare.add_argument("--tolerance", default="10%", help="allowed change before a row fails (default: 10%%)")
     compare.set_defaults(func=cmd_compare)
 
     history = sub.add_parser("history", help="speedup and efficiency across the results files of a folder")

@@ -445,7 +445,6 @@ def test_history_of_an_empty_folder(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert capsys.readouterr() == ("", f"iobench: error: {tmp_path}: no results files with scenarios to follow\n")
 
 
-@pytest.mark.xfail(reason="bench.check.compare(a, b) is the gate helper's; not merged yet", strict=True)
 def test_compare_two_runs(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["compare", str(DATA / "check" / "run-a.json"), str(DATA / "check" / "run-regressed.json")])
     out, _ = capsys.readouterr()

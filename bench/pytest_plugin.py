@@ -50,11 +50,13 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 import pytest
 
 from bench import _pytest_benchmark_compat as compat
-from bench.errors import IobenchError, RunError, UsageError, first_error
+from bench.errors import IobenchError, RunError, UsageError, describe_error
 from bench.limits import MAX_DELAY_MS
 from bench.loops import LOOPS, loop_factory
 
-if TYPE_CHECKING:  # aiohttp and pydantic load only when a fixture needs them: this plugin is in every pytest run
+if TYPE_CHECKING:  # aiohttp and the runner load only when a fixture needs them: this plugin is in every pytest run
+    from pydantic import ValidationError
+
     from bench.recording import AsyncOp
     from bench.scenario import Scenario
     from bench.stats import Interval
@@ -279,7 +281,18 @@ def local_scenario(
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise UsageError(f"{where}: {first_error(exc)}") from None
+        raise UsageError(f"{where}: {_argument_error(exc)}") from None
+
+
+def _argument_error(exc: ValidationError) -> str:
+    """The first error of a scenario built from arguments, named by the argument: ``status: must be at most 599``."""
+    loc, message = describe_error(exc.errors(include_url=False)[0])
+    keys = [str(p) for p in loc if p != "local"]  # the target's union tag is no key of the caller's
+    if keys[:1] == ["target"]:
+        keys = ["delay_ms"] if keys[1:2] == ["latency"] else keys[1:]
+    if keys[:1] == ["strategies"]:
+        keys = []  # the message names the strategy
+    return f"{keys[0]}: {message}" if keys else message
 
 
 class StrategyRun:

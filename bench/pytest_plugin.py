@@ -589,6 +589,7 @@ def _label(strategy: str | Mapping[str, Any]) -> str:
         return repr(strategy)
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-benchmark's table
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     """List every speedup ``iobench_speedup`` measured, with its interval and the level it reaches."""
     speedups = config.stash.get(SPEEDUPS, [])

@@ -119,6 +119,13 @@ class Recorder:
         self.fail_on_status = fail_on_status
         self.t0 = 0
 
+    def reset(self) -> None:
+        """Empty the buffers, in place, for another run over the same operation (the pytest plugin's rounds)."""
+        n = len(self.error)
+        self.created[:], self.start[:], self.end[:] = [-1] * n, [-1] * n, [-1] * n
+        self.status[:], self.nbytes[:], self.timing[:] = [0] * n, [0] * n, [None] * n
+        self.error[:] = ["not_started"] * n
+
     def begin(self) -> None:
         """Start the run's clock: every instant is recorded relative to this one."""
         self.t0 = time.perf_counter_ns()

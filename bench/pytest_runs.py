@@ -24,6 +24,7 @@ import pytest
 from bench import _pytest_benchmark_compat as compat
 from bench.errors import RunError, UsageError, describe_error
 from bench.limits import MAX_DELAY_MS
+from bench.strategies import REFERENCE
 
 if TYPE_CHECKING:  # aiohttp and the runner load when a fixture runs: the plugin imports this in every pytest run
     from pydantic import ValidationError
@@ -284,7 +285,7 @@ class SpeedupMeter:
         tasks: int = 20,
         delay_ms: float = 10.0,
         *,
-        reference: str | Mapping[str, Any] = "sequential",
+        reference: str | Mapping[str, Any] = REFERENCE,
         rounds: int = 5,
         warmup: int = 1,
         timeout_s: float = 30.0,

@@ -43,7 +43,7 @@ from bench.limits import (
     MAX_TIMEOUT_S,
     MAX_WARMUP,
 )
-from bench.strategies import StrategySpec
+from bench.strategies import REFERENCE, StrategySpec
 
 # Numbers as YAML writes them: no strings, no booleans posing as 0/1.
 Int = Annotated[int, Strict()]
@@ -369,7 +369,7 @@ class Scenario(_Record):
     tasks: tuple[Annotated[int, Strict(), Field(ge=1, le=MAX_TASKS)], ...]
     """Task counts to run: one, or several for a sweep."""
     target: Target
-    strategies: tuple[StrategySpec, ...] = (StrategySpec(name="sequential"), StrategySpec(name="gather"))
+    strategies: tuple[StrategySpec, ...] = (StrategySpec(name=REFERENCE), StrategySpec(name="gather"))
     repeats: int | Literal["auto"] = 5
     """Measured rounds per task count: a number, or ``auto`` (run rounds until ``precision`` is reached)."""
     precision: float | None = None
@@ -483,7 +483,7 @@ class Scenario(_Record):
                         f"{label!r} is not a strategy of this scenario{did_you_mean(label, labels)} "
                         f"(strategies: {', '.join(labels)})",
                     )
-        if self.expect.speedup and "sequential" not in labels:
+        if self.expect.speedup and REFERENCE not in labels:
             raise _bad_key(["expect", "speedup"], "speedup expectations need a sequential run to compare with")
         if self.expect.tasks is not None and self.expect.tasks not in self.tasks:
             raise _bad_key(["expect", "tasks"], f"{self.expect.tasks} is not one of the task counts {list(self.tasks)}")

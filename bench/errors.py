@@ -6,6 +6,7 @@ IobenchError                 exit 2 unless stated
 ├── UsageError               a command-line mistake the parser cannot catch
 ├── EnvironmentLimitError    the machine cannot run what was planned (descriptor limit, missing extra)
 └── RunError                 exit 3: the run itself failed (server would not start, ...)
+    └── WarmupError          the pool could not be opened before a timed run (that scenario fails)
 """
 
 from __future__ import annotations
@@ -37,3 +38,7 @@ class RunError(IobenchError):
     """The run itself failed."""
 
     exit_code = 3
+
+
+class WarmupError(RunError):
+    """The connection pool could not be opened before a timed run (the scenario fails with this message)."""

@@ -149,11 +149,14 @@ def bind_socket(host: str, port: int, backlog: int, reuse_port: bool) -> socket.
     return sock
 
 
-async def serve(sock: socket.socket, stop: asyncio.Event) -> None:
-    """Serve the app on ``sock`` until ``stop`` is set, then shut down within about a second."""
+async def serve(sock: socket.socket, stop: asyncio.Event, backlog: int = 1024) -> None:
+    """Serve the app on ``sock`` until ``stop`` is set, then shut down within about a second.
+
+    ``backlog`` must be given again: the loop calls ``listen()`` anew with it (aiohttp's default is 128).
+    """
     runner = web.AppRunner(create_app(), access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.SockSite(runner, sock, shutdown_timeout=1.0)
+    site = web.SockSite(runner, sock, shutdown_timeout=1.0, backlog=backlog)
     await site.start()
     try:
         await stop.wait()
@@ -181,7 +184,7 @@ def _child_main(host: str, port: int, backlog: int, reuse: bool) -> int:
                 loop.remove_reader(sys.stdin.fileno())
 
         loop.add_reader(sys.stdin.fileno(), on_stdin)
-        task = asyncio.ensure_future(serve(sock, stop))
+        task = asyncio.ensure_future(serve(sock, stop, backlog))
         await asyncio.sleep(0)
         print(f"ready {sock.getsockname()[1]}", flush=True)
         await task
@@ -321,7 +324,7 @@ def serve_foreground(host: str, port: int, on_ready: Callable[[str], None], back
         bound = sock.getsockname()
         shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
         on_ready(f"http://{shown}:{bound[1]}")
-        await serve(sock, stop)
+        await serve(sock, stop, backlog)
 
     asyncio.run(main())
 

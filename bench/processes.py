@@ -434,7 +434,7 @@ class ClientPool:
             for proc in self._procs:
                 self._expect(proc, "ready", self.start_timeout_s)
         except BaseException:
-            self.stop()
+            self.stop(graceful=False)
             raise
 
     def _expect(self, proc: subprocess.Popen[bytes], kind: str, timeout_s: float | None) -> Any:
@@ -492,22 +492,31 @@ class ClientPool:
         results = [self._expect(proc, "done", None) for proc in self._procs]
         return merge(spec.tasks, results)
 
-    def stop(self) -> None:
-        """Close every child's stdin (it exits), then terminate or kill whatever is left, and reap each PID."""
+    def stop(self, graceful: bool = True) -> None:
+        """Close every child's stdin (it exits), then terminate and kill whatever is left, and reap each PID.
+
+        ``graceful=False`` (an exception, Ctrl-C) terminates at once: a child in the middle of a run is not
+        reading its stdin.
+        """
         for proc in self._procs:
             if proc.stdin is not None:
                 with contextlib.suppress(OSError):
                     proc.stdin.close()
-        for proc in self._procs:
-            for action in (None, proc.terminate, proc.kill):
-                if action is not None:
+        steps = (None, "terminate", "kill") if graceful else ("terminate", "kill")
+        for step in steps:
+            left = [p for p in self._procs if p.poll() is None]
+            if not left:
+                break
+            for proc in left:
+                if step is not None:
                     with contextlib.suppress(OSError):
-                        action()
-                try:
-                    proc.wait(3.0)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
+                        getattr(proc, step)()
+            deadline = time.monotonic() + 3.0
+            for proc in left:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(max(deadline - time.monotonic(), 0.01))
+        for proc in self._procs:
+            proc.wait()  # reaped: no zombie either
             if proc.stdout is not None:
                 proc.stdout.close()
         self._procs.clear()
@@ -519,7 +528,7 @@ class ClientPool:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.stop()
+        self.stop(graceful=exc is None)
 
 
 def run_in_processes(pool: ClientPool, spec: RunSpec) -> MergedRun:

@@ -285,12 +285,17 @@ def bind_socket(host: str, port: int, backlog: int, reuse_port: bool) -> socket.
     return sock
 
 
-async def serve(sock: socket.socket, stop: asyncio.Event, spin_margin_ns: int | None = None) -> None:
-    """Serve the app on ``sock`` until ``stop`` is set, then shut down within about a second."""
+async def serve(
+    sock: socket.socket, stop: asyncio.Event, spin_margin_ns: int | None = None, backlog: int = 1024
+) -> None:
+    """Serve the app on ``sock`` until ``stop`` is set, then shut down within about a second.
+
+    ``backlog`` must be given again: the loop calls ``listen()`` anew with it (aiohttp's default is 128).
+    """
     app = create_app(running_loop_name(), spin_margin_ns)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.SockSite(runner, sock, shutdown_timeout=1.0)
+    site = web.SockSite(runner, sock, shutdown_timeout=1.0, backlog=backlog)
     await site.start()
     try:
         await stop.wait()
@@ -333,7 +338,7 @@ def _child_main(argv: list[str]) -> int:
                 loop.remove_reader(sys.stdin.fileno())
 
         loop.add_reader(sys.stdin.fileno(), on_stdin)
-        task = asyncio.ensure_future(serve(sock, stop, margin_ns))
+        task = asyncio.ensure_future(serve(sock, stop, margin_ns, args.backlog))
         await asyncio.sleep(0)
         print(f"ready {sock.getsockname()[1]} {running_loop_name()}", flush=True)
         await task
@@ -622,7 +627,7 @@ def serve_foreground(
         bound = sock.getsockname()
         shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
         on_ready(f"http://{shown}:{bound[1]}")
-        await serve(sock, stop)
+        await serve(sock, stop, backlog=backlog)
 
     factory = fastest_available() if loop is None else loop_factory(loop)
     with asyncio.Runner(loop_factory=factory) as runner:

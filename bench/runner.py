@@ -324,7 +324,9 @@ def run_all(
             needs = driver_class(scenario.target).local_server
             if needs:
                 options = scenario.server
-                server = LocalServer.ensure(server, workers=options.workers, backlog=options.backlog, loop=options.loop)
+                server = LocalServer.ensure(
+                    server, workers=scenario.server_workers, backlog=options.backlog, loop=options.loop
+                )
             record = ScenarioRecord(path, scenario, make_plan(scenario))
             try:
                 result = run_scenario(record, server if needs else None, progress, _death_watch(server))

@@ -233,7 +233,8 @@ _TAG_OWNERS = {dist: f"dist: {dist}" for dist in DISTRIBUTIONS} | {kind: f"kind:
 class ServerOptions(_Record):
     """How the local server runs: worker processes sharing one port (SO_REUSEPORT) and the listen backlog."""
 
-    workers: Annotated[int, Strict(), Field(ge=1, le=16)] = 1
+    workers: Annotated[int, Strict(), Field(ge=1, le=16)] | None = None
+    """Server processes; None: as many as the scenario's client ``processes`` (one by default)."""
     backlog: Annotated[int, Strict(), Field(ge=16, le=65535)] = 1024
     loop: Literal["asyncio", "uvloop"] | None = None
     """The server's event loop; None: uvloop when installed, else asyncio (recorded in the results either way)."""
@@ -465,6 +466,11 @@ class Scenario(_Record):
             max_repeats=DEFAULT_MAX_REPEATS if self.max_repeats is None else self.max_repeats,
             budget_s=DEFAULT_BUDGET_S if self.budget_s is None else self.budget_s,
         )
+
+    @property
+    def server_workers(self) -> int:
+        """Local server processes: ``server.workers``, or by default one per client process."""
+        return self.server.workers if self.server.workers is not None else self.processes
 
     @property
     def planned_repeats(self) -> int:

@@ -11,6 +11,7 @@ which every task finished ok; a row with other runs has them as None and says wh
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
@@ -335,12 +336,25 @@ def summarise_point(
     return [row for row in rows if row is not None]
 
 
+_DONE: OrderedDict[int, tuple[ScenarioResult, tuple[Summary, ...]]] = OrderedDict()
+"""Summaries already computed, by the identity of the (immutable) scenario result they came from; the result is
+held too, so its id cannot be reused while it is here. Report, CSV, charts, HTML and check all ask for the same
+scenario: it is summarised once."""
+_KEEP = 64
+
+
 def summarise(result: ScenarioResult) -> list[Summary]:
-    """Summaries of every task count and strategy of one scenario."""
-    specs = result.scenario.strategies
-    return [
-        row for point in result.points for row in summarise_point(result.scenario.name, specs, point, overheads(result))
-    ]
+    """Summaries of every task count and strategy of one scenario (computed once per result, then reused)."""
+    done = _DONE.get(id(result))
+    if done is not None and done[0] is result:
+        _DONE.move_to_end(id(result))
+        return list(done[1])
+    specs, rtt = result.scenario.strategies, overheads(result)
+    rows = tuple(row for point in result.points for row in summarise_point(result.scenario.name, specs, point, rtt))
+    _DONE[id(result)] = (result, rows)
+    while len(_DONE) > _KEEP:
+        _DONE.popitem(last=False)
+    return list(rows)
 
 
 def overheads(result: ScenarioResult) -> dict[bool, float]:

@@ -39,6 +39,7 @@ from bench.errors import IobenchError, UsageError
 from bench.report import scenario_table
 from bench.results import ResultsFile, ScenarioResult, read_results, resolve, utc_stamp, write_atomic
 from bench.runner import run_all
+from bench.scenario import _ADAPTIVE_KEYS as ADAPTIVE_KEYS
 from bench.scenario import Scenario, load_paths
 from bench.server import LocalServer, is_loopback, serve_foreground
 
@@ -121,11 +122,14 @@ def apply_overrides(
 ) -> Scenario:
     """The scenario with the command line's ``--tasks/--repeats/--warmup/--seed``; UsageError naming the option.
 
-    An ``expect: {tasks: N}`` that ``--tasks`` removes falls back to the default (the largest task count).
+    An ``expect: {tasks: N}`` that ``--tasks`` removes falls back to the default (the largest task count); a fixed
+    ``--repeats N`` drops the keys of ``repeats: auto`` (precision, min/max repeats, budget) along with it.
     """
     changes: dict[str, Any] = {
         k: v for k, v in {"repeats": repeats, "warmup": warmup, "seed": seed}.items() if v is not None
     }
+    if repeats is not None and repeats != "auto":
+        changes.update(dict.fromkeys(ADAPTIVE_KEYS))
     if tasks is not None:
         changes["tasks"] = list(tasks)
         if scenario.expect.tasks is not None and scenario.expect.tasks not in tasks:
@@ -135,14 +139,19 @@ def apply_overrides(
     try:
         return revalidate(scenario, **changes)
     except ValidationError as exc:
-        raise UsageError(_override_message(scenario, exc)) from None
+        raise UsageError(_override_message(scenario, exc, changes)) from None
 
 
-def _override_message(scenario: Scenario, exc: ValidationError) -> str:
+def _override_message(scenario: Scenario, exc: ValidationError, changes: dict[str, Any]) -> str:
+    """The first error, named by the option at fault, or by the scenario's key and the options that upset it."""
     first = exc.errors(include_url=False)[0]
-    field = str(first["loc"][0]) if first["loc"] else ""
-    option = _OPTION.get(field, field)
-    return f"{option}: {first['msg'].removeprefix('Value error, ')} (scenario {scenario.name})"
+    path = first["loc"] or (first.get("ctx") or {}).get("path") or ()
+    field = str(path[0]) if path else ""
+    message = first["msg"].removeprefix("Value error, ")
+    if field in _OPTION:
+        return f"{_OPTION[field]}: {message} (scenario {scenario.name})"
+    given = ", ".join(option for key, option in _OPTION.items() if key in changes)
+    return f"{field or 'scenario'}: {message} (scenario {scenario.name}, with {given})"
 
 
 def keyword_matcher(expression: str) -> Callable[[str], bool]:

@@ -208,7 +208,7 @@ def test_overrides_replace_fields_and_revalidate() -> None:
     ("change", "message"),
     [
         ({"tasks": (0,)}, "--tasks: Input should be greater than or equal to 1 (scenario tiny)"),
-        ({"repeats": 0}, "--repeats: Input should be greater than or equal to 1 (scenario tiny)"),
+        ({"repeats": 0}, "--repeats: must be between 1 and 1000, or 'auto' (got 0) (scenario tiny)"),
         ({"warmup": -1}, "--warmup: Input should be greater than or equal to 0 (scenario tiny)"),
     ],
 )
@@ -216,6 +216,25 @@ def test_bad_overrides_name_the_option(change: dict[str, object], message: str) 
     with pytest.raises(UsageError) as info:
         apply_overrides(TINY, **change)  # type: ignore[arg-type]
     assert str(info.value) == message
+
+
+def test_fixed_repeats_drop_the_keys_of_repeats_auto() -> None:
+    auto = parse_scenario(
+        "name: auto\ntasks: 4\ntarget: {latency: {dist: fixed, ms: 5}}\nrepeats: auto\nprecision: 2%\nmin_repeats: 6\n"
+    )
+    fixed = apply_overrides(auto, repeats=3)
+    assert (fixed.repeats, fixed.precision, fixed.min_repeats, fixed.adaptive) == (3, None, None, None)
+    assert apply_overrides(auto, repeats="auto").precision == auto.precision
+
+
+def test_an_override_that_upsets_another_key_names_both() -> None:
+    spread = parse_scenario("name: spread\ntasks: 4\ntarget: {latency: {dist: fixed, ms: 5}}\nprocesses: 2\n")
+    with pytest.raises(UsageError) as info:
+        apply_overrides(spread, tasks=(1,), seed=3)
+    assert str(info.value) == (
+        "processes: 2 is more than the smallest task count (1); every process needs at least one task "
+        "(scenario spread, with --tasks, --seed)"
+    )
 
 
 def test_keyword_expressions() -> None:

@@ -199,7 +199,7 @@ def with_loops(scenario: Scenario, loops: Sequence[str]) -> list[Scenario]:
             return [revalidate(scenario, loop=loops[0])]
         return [revalidate(scenario, loop=loop, name=f"{scenario.name}{LOOP_SEPARATOR}{loop}") for loop in loops]
     except ValidationError as exc:
-        raise UsageError(_override_message(scenario, exc)) from None
+        raise UsageError(_override_message(scenario, exc, {"loop": loops})) from None
 
 
 def _int_list(text: str, option: str) -> tuple[int, ...]:

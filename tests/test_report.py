@@ -21,6 +21,7 @@ from bench.report import (
     markdown_report,
     row_cells,
     scenario_table,
+    speedup_measured,
 )
 from bench.results import ScenarioResult, read_results, runs_frame, samples_frame
 from bench.strategies import StrategySpec
@@ -212,7 +213,7 @@ def test_table_fits_the_width_and_cuts_nothing(result: ScenarioResult, width: in
     table = [line for line in text.splitlines() if not line.startswith(("warning", "connector", "("))]
     assert max(len(line.rstrip()) for line in table) <= width
     rows = summarise(result)
-    measured = any(r.speedup is not None for r in rows)
+    measured = speedup_measured(rows)
     for row in rows:
         cells = row_cells(row, measured)
         for figure in (cells.strategy, *cells.figures.values()):

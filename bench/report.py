@@ -272,6 +272,16 @@ def notes(result: ScenarioResult, rows: list[Summary]) -> list[str]:
     limit = result.scenario.connector_limit
     connector = f"connector limit {limit}" if limit else "connector limit: none (aiohttp's default of 100 is lifted)"
     lines = [f"{connector}; loop: {result.scenario.loop}"]
+    k = result.scenario.processes
+    if k > 1:
+        lines.append(
+            f"client processes: {k}, each with its own event loop and every {k}th task; the caps above and the "
+            "semaphores and pools of the strategies hold in each process"
+        )
+    offsets = next((r.clock_offsets_ns for p in result.points for r in p.runs if r.clock_offsets_ns), ())
+    if offsets:
+        shown = ", ".join(f"{o / 1e3:+.0f} us" for o in offsets)
+        lines.append(f"Ray actors' clock offsets from the driver, estimated and applied: {shown}")
     if result.calibration:
         stacks = ", ".join(
             f"{name} {fmt_seconds(c.median_ms / 1e3)} [{fmt_seconds(c.low_ms / 1e3)}–{fmt_seconds(c.high_ms / 1e3)}, "

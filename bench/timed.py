@@ -154,7 +154,7 @@ async def execute(
         wall_ns=timing.wall_ns,
         last_end_ns=max(samples.end_ns, default=-1),
         peak_inflight=recorder.peak_inflight(),
-        peak_queued=recorder.peak_waiting() if limits["connector_limit"] else 0,
+        peak_queued=recorder.peak_connecting() if limits["connector_limit"] else 0,
         limits=limits,
         finished=counts.finished,
         failed=counts.failed,

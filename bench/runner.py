@@ -5,7 +5,7 @@ after every scenario, the local server kept alive (and restarted if it dies), Ct
 
 The seams, one module each: ``bench.preflight`` (refuse what cannot run), ``bench.targets`` (what a task does),
 ``bench.recording`` (per-task bookkeeping), ``bench.timed`` (one timed run), this module (everything around them),
-``bench.server`` (the local server's lifecycle). Measurement rules: /work/shared/DESIGN.md, "Measurement rules".
+``bench.server`` (the local server's lifecycle). Measurement rules: README.md, section "Architecture".
 Progress is reported only between runs, never inside a timed region.
 """
 

@@ -39,7 +39,7 @@ from bench.check import INCONCLUSIVE, format_lines, format_markdown, parse_toler
 from bench.errors import IobenchError, UsageError
 from bench.report import scenario_table
 from bench.results import ResultsFile, ScenarioResult, read_results, resolve, utc_stamp, write_atomic
-from bench.runner import run_all
+from bench.runner import Engine, run_all
 from bench.scenario import Scenario, load_paths
 from bench.server import LocalServer, is_loopback, serve_foreground
 
@@ -104,7 +104,14 @@ def interrupt_code() -> int:
 
 # --- what to run: overrides, selection, loops (pure) --------------------------------------------------------
 
-_OPTION = {"tasks": "--tasks", "repeats": "--repeats", "warmup": "--warmup", "seed": "--seed", "loop": "--loop"}
+_OPTION = {
+    "tasks": "--tasks",
+    "repeats": "--repeats",
+    "warmup": "--warmup",
+    "seed": "--seed",
+    "loop": "--loop",
+    "processes": "--processes",
+}
 
 
 def revalidate(scenario: Scenario, **changes: Any) -> Scenario:
@@ -119,13 +126,17 @@ def apply_overrides(
     repeats: int | str | None = None,
     warmup: int | None = None,
     seed: int | None = None,
+    processes: int | None = None,
 ) -> Scenario:
-    """The scenario with the command line's ``--tasks/--repeats/--warmup/--seed``; UsageError naming the option.
+    """The scenario with the command line's ``--tasks/--repeats/--warmup/--seed/--processes``; UsageError naming
+    the option.
 
     An ``expect: {tasks: N}`` that ``--tasks`` removes falls back to the default (the largest task count).
     """
     changes: dict[str, Any] = {
-        k: v for k, v in {"repeats": repeats, "warmup": warmup, "seed": seed}.items() if v is not None
+        k: v
+        for k, v in {"repeats": repeats, "warmup": warmup, "seed": seed, "processes": processes}.items()
+        if v is not None
     }
     if tasks is not None:
         changes["tasks"] = list(tasks)
@@ -224,7 +235,12 @@ def prepare(loaded: Iterable[tuple[Path, Scenario]], args: argparse.Namespace) -
     prepared: list[tuple[Path, Scenario]] = []
     for path, scenario in loaded:
         changed = apply_overrides(
-            scenario, tasks=tasks, repeats=_repeats(args.repeats), warmup=args.warmup, seed=args.seed
+            scenario,
+            tasks=tasks,
+            repeats=_repeats(args.repeats),
+            warmup=args.warmup,
+            seed=args.seed,
+            processes=getattr(args, "processes", None),
         )
         chosen = select(changed, matches) if matches else changed
         if chosen is not None:
@@ -374,7 +390,8 @@ def execute_run(loaded: list[tuple[Path, Scenario]], args: argparse.Namespace, o
     path = args.output or args.results_dir / f"run-{utc_stamp()}.json"
     sink = StreamingOutput(human, err, bar=not args.quiet and err.is_terminal, lines=not args.quiet)
     try:
-        results = run_all(loaded, path, sys.argv, sink, allow_external=args.allow_external)
+        engine = Engine(getattr(args, "engine", "local"), getattr(args, "address", None))
+        results = run_all(loaded, path, sys.argv, sink, allow_external=args.allow_external, engine=engine)
     except StdoutClosed:
         return EXIT_PIPE
     except KeyboardInterrupt:
@@ -564,6 +581,16 @@ def _run_options(parser: argparse.ArgumentParser, tasks_help: str = "task counts
     parser.add_argument("--repeats", metavar="N", help="recorded rounds for every scenario")
     parser.add_argument("--warmup", type=int, metavar="N", help="unrecorded rounds first, for every scenario")
     parser.add_argument("--seed", type=int, metavar="N", help="seed of delays, failing tasks and round order")
+    parser.add_argument(
+        "--processes", type=int, metavar="K", help="client processes per run, each its own loop and share of tasks"
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="where client processes run: this host, or one Ray actor each (pip install 'iobench[ray]')",
+    )
+    parser.add_argument("--address", metavar="ADDR", help="with --engine ray: the Ray cluster (default: a local one)")
     parser.add_argument(
         "--loop",
         metavar="LOOP[,LOOP]",

@@ -30,10 +30,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
-import http.client
 import os
 import pickle
-import resource
 import select
 import signal
 import struct
@@ -45,12 +43,15 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import IO, Any
 
-import aiohttp
-
 from bench.errors import RunError, WarmupError
 from bench.loops import loop_factory
-from bench.net import paced_warm, scale_connector
-from bench.strategies import AsyncStrategy, StrategySpec, TaskFailed, TaskFn
+from bench.plan import Point, make_plan
+from bench.recording import Answer, AsyncOp, Recorder
+from bench.results import Samples
+from bench.scenario import Scenario
+from bench.strategies import AsyncStrategy, Strategy
+from bench.targets import driver_for
+from bench.timed import collect_garbage, drain, first_failure, peak_rss_mb, quiet_task_failures, run_limits
 
 START_AHEAD_NS = 50_000_000
 """How far ahead of the barrier the common start is set: time for every child to read it and get ready."""
@@ -59,31 +60,46 @@ SPIN_NS = 2_000_000
 _HEADER = struct.Struct("!I")
 
 
-# --- the records that cross the process boundary (picklable, plain) ----------------------------------------------
+# --- the records that cross the process boundary (picklable) -----------------------------------------------------
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """Everything one run needs, in plain data a child (or a Ray actor) rebuilds the run from."""
+    """Everything one run needs, as data a child (or a Ray actor) rebuilds the run from: the scenario as loaded,
+    the task count's plan, the strategy's label, the local server's URL and the source addresses to bind."""
 
-    strategy: dict[str, Any]
-    """``StrategySpec.model_dump()``: name and parameters."""
-    tasks: int
-    """Tasks in the whole run (all processes)."""
-    urls: tuple[str, ...] = ()
-    """Local server or URL target: the URL of each task (by task index); empty for a sleep target."""
-    delays_ms: tuple[float, ...] = ()
-    """Sleep target: the delay of each task."""
-    warm_url: str = ""
-    """GET this to warm each pool ('' : no warm-up)."""
-    timeout_s: float = 30.0
-    connector_limit: int | None = None
-    """The scenario's connector limit, applied in each process (a strategy's own overrides it)."""
-    fail_on_status: bool = True
-    backlog: int | None = None
-    """The server's listen backlog, to pace the warm-up."""
+    scenario: Scenario
+    point: Point
+    label: str
+    """The strategy, as the scenario labels it (``bounded(limit=10)``)."""
+    base_url: str = ""
     sources: tuple[str, ...] = ()
-    """Source addresses to spread connections over (``bench.net.plan_sources``)."""
+
+    @property
+    def tasks(self) -> int:
+        """Tasks in the whole run (all processes)."""
+        return self.point.tasks
+
+    def strategy(self) -> Strategy:
+        """A fresh instance of the labelled strategy."""
+        return next(s for s in self.scenario.strategies if s.label == self.label).build()
+
+    @classmethod
+    def local(cls, base_url: str, tasks: int, delay_ms: float, strategy: str = "gather", **keys: object) -> RunSpec:
+        """A run of ``tasks`` GETs of ``delay_ms`` on the local server at ``base_url`` (``keys``: more scenario
+        keys, e.g. ``timeout_s=120``), or of ``asyncio.sleep`` with ``kind="sleep"``."""
+        kind = keys.pop("kind", "local")
+        document: dict[str, object] = {
+            "name": "spec",
+            "tasks": tasks,
+            "target": {"kind": kind, "latency": {"dist": "fixed", "ms": delay_ms}},
+            "strategies": [strategy],
+            "repeats": 1,
+            "warmup": 0,
+            **keys,
+        }
+        scenario = Scenario.model_validate(document)
+        return cls(scenario, make_plan(scenario).points[0], scenario.strategies[0].label, base_url)
 
 
 @dataclass(frozen=True)
@@ -91,11 +107,8 @@ class ShareResult:
     """What one process measured over its share; times are ns after the common start, on its own clock."""
 
     indices: tuple[int, ...]
-    start_ns: tuple[int, ...]
-    end_ns: tuple[int, ...]
-    status: tuple[int, ...]
-    nbytes: tuple[int, ...]
-    error: tuple[str, ...]
+    samples: Samples
+    """The share's samples, in the order of ``indices``."""
     returned_ns: int
     """When the strategy returned or raised."""
     late_ns: int
@@ -115,11 +128,7 @@ class MergedRun:
 
     wall_ns: int
     """Latest time any process's strategy returned, after the common start."""
-    start_ns: tuple[int, ...]
-    end_ns: tuple[int, ...]
-    status: tuple[int, ...]
-    nbytes: tuple[int, ...]
-    error: tuple[str, ...]
+    samples: Samples
     outcome: str
     """ok, or failed if any process's strategy raised."""
     reason: str
@@ -128,19 +137,29 @@ class MergedRun:
     """Clock offset of each process from the driver (Ray), as estimated; () when all share one clock."""
 
     @property
+    def start_ns(self) -> tuple[int, ...]:
+        """When each task's I/O started."""
+        return self.samples.start_ns
+
+    @property
+    def end_ns(self) -> tuple[int, ...]:
+        """When each task ended."""
+        return self.samples.end_ns
+
+    @property
+    def error(self) -> tuple[str, ...]:
+        """Each task's error kind ('' for none)."""
+        return self.samples.error
+
+    @property
     def finished(self) -> int:
         """Tasks that finished ok."""
-        return sum(1 for e in self.error if e == "")
+        return sum(1 for e in self.samples.error if e == "")
 
     @property
     def peak_rss_mb(self) -> tuple[float, ...]:
         """Peak resident memory of each client process, MB."""
         return tuple(s.peak_rss_mb for s in self.shares)
-
-    @property
-    def limits_per_process(self) -> dict[str, int | None]:
-        """The caps that hold in each process: its connector limit (the strategy's own semaphore or pool too)."""
-        return {"processes": len(self.shares), "connector_limit": self.shares[0].connector_limit}
 
 
 def split_indices(n: int, k: int) -> tuple[tuple[int, ...], ...]:
@@ -150,27 +169,28 @@ def split_indices(n: int, k: int) -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(range(j, n, k)) for j in range(k))
 
 
+_COLUMNS = ("created_ns", "start_ns", "end_ns", "status", "nbytes", "error", "service_us")
+_EMPTY: dict[str, object] = {"status": 0, "nbytes": 0, "error": "not_started", "service_us": -1}
+_TIMES = ("created_ns", "start_ns", "end_ns")
+
+
 def merge(n: int, shares: Sequence[ShareResult], shifts_ns: Sequence[int] = ()) -> MergedRun:
     """Put each share's samples back at their task indices; ``shifts_ns`` (per share) is subtracted from its times.
 
     A task no share ran keeps error 'not_started'. Pure.
     """
     shifts = tuple(shifts_ns) or (0,) * len(shares)
-    start, end = [-1] * n, [-1] * n
-    status, nbytes, error = [0] * n, [0] * n, ["not_started"] * n
+    columns: dict[str, list[Any]] = {c: [_EMPTY.get(c, -1)] * n for c in _COLUMNS}
     for share, shift in zip(shares, shifts, strict=True):
-        for pos, i in enumerate(share.indices):
-            start[i] = share.start_ns[pos] - shift if share.start_ns[pos] >= 0 else -1
-            end[i] = share.end_ns[pos] - shift if share.end_ns[pos] >= 0 else -1
-            status[i], nbytes[i], error[i] = share.status[pos], share.nbytes[pos], share.error[pos]
+        for name in _COLUMNS:
+            values = getattr(share.samples, name)
+            for pos, i in enumerate(share.indices):
+                value = values[pos]
+                columns[name][i] = (value - shift if value >= 0 else -1) if name in _TIMES else value
     failed = [s for s in shares if s.outcome != "ok"]
     return MergedRun(
         wall_ns=max((s.returned_ns - shift for s, shift in zip(shares, shifts, strict=True)), default=0),
-        start_ns=tuple(start),
-        end_ns=tuple(end),
-        status=tuple(status),
-        nbytes=tuple(nbytes),
-        error=tuple(error),
+        samples=Samples(**{name: tuple(values) for name, values in columns.items()}),
         outcome="failed" if failed else "ok",
         reason=failed[0].reason if failed else "",
         shares=tuple(shares),
@@ -190,174 +210,100 @@ def same_clock_everywhere() -> bool:
 # --- one process's share: used by the subprocess children and by the Ray actors ----------------------------------
 
 
-def _error_kind(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError):
-        return "timeout"
-    if isinstance(exc, aiohttp.ClientPayloadError | http.client.IncompleteRead):
-        return "payload"
-    if isinstance(exc, aiohttp.ClientConnectionError | ConnectionError):
-        return "connection"
-    if isinstance(exc, aiohttp.ClientError | OSError):
-        return "client"
-    return "exception"
-
-
-def _first_failure(exc: BaseException) -> str:
-    while isinstance(exc, BaseExceptionGroup):
-        exc = exc.exceptions[0]
-    return str(exc) if isinstance(exc, TaskFailed) else f"{type(exc).__name__}: {exc}"
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, MB."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
-
-
 class ShareWorker:
-    """Runs one process's share of each run on its own event loop: ``prepare`` (untimed), then ``go(t0)``."""
+    """Runs one process's share of each run on its own event loop, through the same driver, recorder and strategy
+    code as a single-process run: ``prepare`` (open and warm, untimed), then ``go(t0)``."""
 
     def __init__(self, loop: str = "asyncio") -> None:
         self._runner = asyncio.Runner(loop_factory=loop_factory(loop))
-        self._session: aiohttp.ClientSession | None = None
-        self._spec: RunSpec | None = None
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._job: tuple[RunSpec, AsyncStrategy, Recorder, AsyncOp, int | None] | None = None
         self._indices: tuple[int, ...] = ()
         self._warm_s = 0.0
-        self._limit: int | None = None
 
     def now_ns(self) -> int:
         """This process's CLOCK_MONOTONIC reading (for clock checks and offset estimates)."""
         return time.monotonic_ns()
 
     def prepare(self, spec: RunSpec, indices: tuple[int, ...]) -> float:
-        """Build the session for ``indices`` and warm its pool; seconds the warm-up took (WarmupError on failure)."""
-        self._spec, self._indices = spec, indices
+        """Open the target for ``indices`` and warm it; seconds the warm-up took (WarmupError on failure)."""
+        self._indices = indices
         return self._runner.run(self._prepare(spec, indices))
 
     async def _prepare(self, spec: RunSpec, indices: tuple[int, ...]) -> float:
-        self._warm_s, self._session = 0.0, None
-        strategy = StrategySpec.model_validate(spec.strategy).build()
+        strategy = spec.strategy()
         if not isinstance(strategy, AsyncStrategy):
             raise RunError(f"strategy {strategy.name!r} cannot run in client processes (it is not asyncio)")
-        if not spec.urls:
-            self._limit = None
-            return 0.0
-        self._limit = strategy.connector_limit(spec.connector_limit)
-        connector = scale_connector(self._limit, spec.sources)
-        session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=spec.timeout_s))
-        self._session = session
-        planned = strategy.planned_concurrency(len(indices))
-        wanted = min(planned, self._limit) if self._limit else planned
-        if spec.warm_url and wanted:
-            try:
-                self._warm_s = await paced_warm(
-                    session, connector, spec.warm_url, wanted, backlog=spec.backlog, timeout_s=60.0
-                )
-            except BaseException:
-                await session.close()
-                self._session = None
-                raise
+        driver = driver_for(spec.scenario, spec.point, spec.base_url, spec.sources)
+        limit = run_limits(strategy, driver, spec.scenario)["connector_limit"]
+        recorder = Recorder(len(indices), driver.fail_on_status)
+        stack = contextlib.AsyncExitStack()
+        started = time.monotonic()
+        try:
+            whole = await stack.enter_async_context(
+                driver.open_async(recorder, strategy.planned_concurrency(len(indices)), limit)
+            )
+        except BaseException:
+            await stack.aclose()
+            raise
+        self._warm_s = time.monotonic() - started
+
+        async def share_op(j: int) -> Answer:
+            return await whole(indices[j])
+
+        self._stack, self._job = stack, (spec, strategy, recorder, share_op, limit)
         return self._warm_s
 
     def go(self, t0_ns: int) -> ShareResult:
         """Wait for the common start ``t0_ns`` (CLOCK_MONOTONIC), run the share, drain, close; the samples."""
-        assert self._spec is not None, "prepare() first"
+        assert self._job is not None, "prepare() first"
         try:
-            return self._runner.run(self._go(self._spec, self._indices, t0_ns))
+            return self._runner.run(self._go(t0_ns))
         finally:
-            self._spec = None
+            self._job = None
 
-    async def _go(self, spec: RunSpec, indices: tuple[int, ...], t0: int) -> ShareResult:
-        n = len(indices)
-        start, end = [-1] * n, [-1] * n
-        status, nbytes, error = [0] * n, [0] * n, ["not_started"] * n
-        gauge = [0, 0]  # in flight, peak
-        clock = time.monotonic_ns
-        session = self._session
-        urls, delays = spec.urls, tuple(d / 1000 for d in spec.delays_ms)
-        fail_on_status = spec.fail_on_status
-
-        async def op(i: int) -> tuple[int, int]:
-            if session is None:
-                await asyncio.sleep(delays[i])
-                return 0, 0
-            async with session.get(urls[i]) as response:
-                body = await response.read()
-                return response.status, len(body)
-
-        async def task(j: int) -> None:
-            i = indices[j]
-            start[j] = clock() - t0
-            gauge[0] += 1
-            gauge[1] = max(gauge[1], gauge[0])
-            try:
-                status[j], nbytes[j] = await op(i)
-                if fail_on_status and status[j] >= 400:
-                    error[j] = "http_status"
-                    raise TaskFailed(f"task {i}: HTTP {status[j]}")
-                error[j] = ""
-            except asyncio.CancelledError:
-                error[j] = "cancelled"
-                raise
-            except TaskFailed:
-                raise
-            except Exception as exc:
-                error[j] = _error_kind(exc)
-                raise TaskFailed(f"task {i}: {error[j]}: {exc!r}") from exc
-            finally:
-                end[j] = clock() - t0
-                gauge[0] -= 1
-
-        strategy = StrategySpec.model_validate(spec.strategy).build()
-        assert isinstance(strategy, AsyncStrategy)
-        run_task: TaskFn = task
-        asyncio.get_running_loop().set_exception_handler(_quiet_task_failures)
+    async def _go(self, t0: int) -> ShareResult:
+        assert self._job is not None and self._stack is not None
+        spec, strategy, recorder, op, limit = self._job
+        asyncio.get_running_loop().set_exception_handler(quiet_task_failures)
+        task = recorder.task_fn(op)
+        collect_garbage()
         late = await _wait_until(t0)
+        recorder.t0 = t0  # perf_counter_ns and monotonic_ns read the same clock here (same_clock_everywhere)
         outcome, reason = "ok", ""
         try:
-            await strategy.run(n, run_task)
+            await strategy.run(len(self._indices), task)
         except Exception as exc:
-            outcome, reason = "failed", _first_failure(exc)
-        returned = clock() - t0
-        await _drain(spec.timeout_s + 1.0)
-        if session is not None:
-            await session.close()
-            self._session = None
+            outcome, reason = "failed", first_failure(exc)
+        returned = recorder.elapsed()
+        await drain(spec.scenario.timeout_s + 1.0)
+        stack, self._stack = self._stack, None
+        await stack.aclose()
         return ShareResult(
-            indices=indices,
-            start_ns=tuple(start),
-            end_ns=tuple(end),
-            status=tuple(status),
-            nbytes=tuple(nbytes),
-            error=tuple(error),
+            indices=self._indices,
+            samples=recorder.samples(),
             returned_ns=returned,
             late_ns=late,
             outcome=outcome,
             reason=reason,
-            peak_inflight=gauge[1],
-            connector_limit=self._limit,
+            peak_inflight=recorder.peak_inflight(),
+            connector_limit=limit,
             warm_s=self._warm_s,
             peak_rss_mb=peak_rss_mb(),
             pid=os.getpid(),
         )
 
     def abandon(self) -> None:
-        """Close a session prepared for a run that will not go (another process failed its warm-up)."""
-        if self._session is not None:
-            self._runner.run(self._session.close())
-            self._session = None
-        self._spec = None
+        """Close what was opened for a run that will not go (another process failed its warm-up)."""
+        if self._stack is not None:
+            self._runner.run(self._stack.aclose())
+            self._stack = None
+        self._job = None
 
     def close(self) -> None:
-        """Close the session, if any, and the loop."""
+        """Close what is open, and the loop."""
         self.abandon()
         self._runner.close()
-
-
-def _quiet_task_failures(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-    if isinstance(context.get("exception"), TaskFailed):
-        return
-    loop.default_exception_handler(context)
 
 
 async def _wait_until(t0: int) -> int:
@@ -368,19 +314,6 @@ async def _wait_until(t0: int) -> int:
     while (now := time.monotonic_ns()) < t0:
         pass
     return now - t0
-
-
-async def _drain(timeout_s: float) -> None:
-    """Wait for tasks the strategy left running; cancel what is still there at the timeout."""
-    current = asyncio.current_task()
-    leftover = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
-    if not leftover:
-        return
-    _, pending = await asyncio.wait(leftover, timeout=timeout_s)
-    for t in pending:
-        t.cancel()
-    if pending:
-        await asyncio.wait(pending, timeout=5.0)
 
 
 # --- the parent's side: a pool of k child processes, kept for a whole scenario -----------------------------------

@@ -148,8 +148,9 @@ class RayPool:
         results = ray.get([a.go.remote(t0 + o.offset_ns) for a, o in zip(self._actors, self.offsets, strict=True)])
         return replace(merge(spec.tasks, results), offsets_ns=self.offsets_ns)
 
-    def stop(self) -> None:
-        """Kill the actors; shut Ray down if this pool started it."""
+    def stop(self, graceful: bool = True) -> None:
+        """Kill the actors (gracefully or not: actors are killed either way); shut Ray down if this pool started
+        it."""
         ray = _ray()
         for actor in self._actors:
             ray.kill(actor)

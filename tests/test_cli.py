@@ -152,6 +152,8 @@ def test_charts_written_in_parallel_match_the_sequential_ones(tmp_path: Path) ->
     serial = write_charts_parallel(results, tmp_path / "b", ("png",), workers=1)
     assert [p.name for p in parallel] == sorted(p.name for p in serial)
     assert len(parallel) == 8
+    for drawn in parallel:  # the same pixels, not only the same names
+        assert drawn.read_bytes() == (tmp_path / "b" / drawn.name).read_bytes(), drawn.name
 
 
 # --- files ----------------------------------------------------------------------------------------------

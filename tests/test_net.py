@@ -205,3 +205,17 @@ def test_a_warm_up_past_its_time_is_a_warmup_error(server_url: str) -> None:
 
     with pytest.raises(WarmupError, match=r"opened 0 of 3 connections .* in 0.3 s and was stopped"):
         asyncio.run(main())
+
+
+def test_a_hundred_thousand_concurrent_tasks_are_refused_before_any_request(tmp_path: Path) -> None:
+    """100,000 tasks at once: refused by the pre-run checks with a message naming the limit, nothing sent."""
+    from bench.preflight import preflight
+    from bench.scenario import load_paths
+
+    path = tmp_path / "huge.yaml"
+    path.write_text("name: huge\ntasks: 100000\ntarget: {latency: {dist: fixed, ms: 1}}\nstrategies: [gather]\n")
+    with pytest.raises(EnvironmentLimitError) as info:
+        preflight(load_paths([path]))
+    message = str(info.value)
+    assert message.startswith(f"{path}: scenario 'huge'")
+    assert "100000" in message and ("ulimit -n" in message or "source addresses" in message)

@@ -10,8 +10,6 @@ import pytest
 from bench.processes import ClientPool, RunSpec
 from bench.ray_engine import ClockOffset, ClockProbe, estimate_offset
 
-GATHER = {"name": "gather", "params": {}}
-
 
 def test_the_offset_comes_from_the_fastest_round_trip() -> None:
     probes = [ClockProbe(0, 900, 1000), ClockProbe(2000, 2150, 2100), ClockProbe(5000, 5000, 9000)]
@@ -43,8 +41,7 @@ def test_a_run_on_a_local_ray_cluster_merges_every_task_and_agrees_with_processe
 
     assert isinstance(ray_pool, RayPool)
     n = 400
-    urls = tuple(f"{server_url}/delay/200ms" for _ in range(n))
-    spec = RunSpec(strategy=GATHER, tasks=n, urls=urls, warm_url=f"{server_url}/health")
+    spec = RunSpec.local(server_url, n, 200.0)
     assert all(abs(o.offset_ns) <= o.rtt_ns for o in ray_pool.offsets)  # one host: the clocks agree within a trip
     ray_pool.run(spec)  # warm-up run
     on_ray = ray_pool.run(spec)

@@ -25,15 +25,11 @@ from bench.perf.reference import hand_gather
 from bench.preflight import raise_fd_limit
 from bench.processes import ClientPool, MergedRun, RunSpec
 from bench.server import LocalServer
-from bench.targets import warm_pool
-
-GATHER = {"name": "gather", "params": {}}
+from bench.targets import LocalDriver, warm_pool
 
 
 def _spec(base_url: str, tasks: int, delay_ms: float) -> RunSpec:
-    urls = tuple(f"{base_url}/delay/{delay_ms:.3f}ms" for _ in range(tasks))
-    return RunSpec(strategy=GATHER, tasks=tasks, urls=urls, warm_url=f"{base_url}/health", timeout_s=120.0,
-                   backlog=4096)  # fmt: skip
+    return RunSpec.local(base_url, tasks, delay_ms, timeout_s=120.0, server={"backlog": 4096})
 
 
 def _timed(run: Callable[[], MergedRun]) -> MergedRun:
@@ -63,10 +59,11 @@ def wall_over_ideal(base_url: str, tasks: int, ray: bool) -> list[tuple[str, flo
         offsets = ", ".join(f"{o / 1e3:+.0f} us" for o in run.offsets_ns)
         rows.append(("Ray, 2 actors", run.wall_ns / 1e9 / ideal_s,
                      f"wall {run.wall_ns / 1e9:.2f} s; clock offsets {offsets}"))  # fmt: skip
+    driver = LocalDriver(spec.scenario.target, spec.scenario, spec.point, base_url)  # type: ignore[arg-type]
     with asyncio.Runner() as runner:
-        runner.run(hand_gather(spec.urls, spec.warm_url))
+        runner.run(hand_gather(driver.urls, driver.warm_url))
         gc.collect()
-        seconds = runner.run(hand_gather(spec.urls, spec.warm_url))
+        seconds = runner.run(hand_gather(driver.urls, driver.warm_url))
     rows.append(("hand-written gather, one loop", seconds / ideal_s, f"wall {seconds:.2f} s"))
     return rows
 

@@ -1,6 +1,6 @@
 """Results -> Summary rows: one per (scenario, task count, strategy), from the stats and the ideal model.
 
-    rows = summarise(results.scenarios[0])           # what report, charts, HTML and check each compute per scenario
+    rows = summarise(results.scenarios[0])           # once per scenario result; report, charts, HTML, check reuse it
     summaries = summarise_file(results)              # every scenario at once; the CSV (summary_frame) takes it
     rows[0].speedup                                  # median of the per-round ratios sequential / this strategy
 

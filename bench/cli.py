@@ -40,6 +40,7 @@ from bench.errors import IobenchError, UsageError
 from bench.report import scenario_table
 from bench.results import ResultsFile, ScenarioResult, read_results, resolve, utc_stamp, write_atomic
 from bench.runner import Engine, run_all
+from bench.scenario import _ADAPTIVE_KEYS as ADAPTIVE_KEYS
 from bench.scenario import Scenario, load_paths
 from bench.server import LocalServer, is_loopback, serve_foreground
 
@@ -131,13 +132,16 @@ def apply_overrides(
     """The scenario with the command line's ``--tasks/--repeats/--warmup/--seed/--processes``; UsageError naming
     the option.
 
-    An ``expect: {tasks: N}`` that ``--tasks`` removes falls back to the default (the largest task count).
+    An ``expect: {tasks: N}`` that ``--tasks`` removes falls back to the default (the largest task count); a fixed
+    ``--repeats N`` drops the keys of ``repeats: auto`` (precision, min/max repeats, budget) along with it.
     """
     changes: dict[str, Any] = {
         k: v
         for k, v in {"repeats": repeats, "warmup": warmup, "seed": seed, "processes": processes}.items()
         if v is not None
     }
+    if repeats is not None and repeats != "auto":
+        changes.update(dict.fromkeys(ADAPTIVE_KEYS))
     if tasks is not None:
         changes["tasks"] = list(tasks)
         if scenario.expect.tasks is not None and scenario.expect.tasks not in tasks:
@@ -147,14 +151,19 @@ def apply_overrides(
     try:
         return revalidate(scenario, **changes)
     except ValidationError as exc:
-        raise UsageError(_override_message(scenario, exc)) from None
+        raise UsageError(_override_message(scenario, exc, changes)) from None
 
 
-def _override_message(scenario: Scenario, exc: ValidationError) -> str:
+def _override_message(scenario: Scenario, exc: ValidationError, changes: dict[str, Any]) -> str:
+    """The first error, named by the option at fault, or by the scenario's key and the options that upset it."""
     first = exc.errors(include_url=False)[0]
-    field = str(first["loc"][0]) if first["loc"] else ""
-    option = _OPTION.get(field, field)
-    return f"{option}: {first['msg'].removeprefix('Value error, ')} (scenario {scenario.name})"
+    path = first["loc"] or (first.get("ctx") or {}).get("path") or ()
+    field = str(path[0]) if path else ""
+    message = first["msg"].removeprefix("Value error, ")
+    if field in _OPTION:
+        return f"{_OPTION[field]}: {message} (scenario {scenario.name})"
+    given = ", ".join(option for key, option in _OPTION.items() if key in changes)
+    return f"{field or 'scenario'}: {message} (scenario {scenario.name}, with {given})"
 
 
 def keyword_matcher(expression: str) -> Callable[[str], bool]:
@@ -202,7 +211,7 @@ def with_loops(scenario: Scenario, loops: Sequence[str]) -> list[Scenario]:
             return [revalidate(scenario, loop=loops[0])]
         return [revalidate(scenario, loop=loop, name=f"{scenario.name}{LOOP_SEPARATOR}{loop}") for loop in loops]
     except ValidationError as exc:
-        raise UsageError(_override_message(scenario, exc)) from None
+        raise UsageError(_override_message(scenario, exc, {"loop": loops})) from None
 
 
 def _int_list(text: str, option: str) -> tuple[int, ...]:

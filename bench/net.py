@@ -64,7 +64,9 @@ _IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)  # Lin
 def count_tcp_states(table: str, state: int = TIME_WAIT, remote_port: int | None = None) -> int:
     """Sockets in ``state`` in the text of /proc/net/tcp or tcp6 (optionally only those to ``remote_port``). Pure.
 
-    >>> count_tcp_states(Path("/proc/net/tcp").read_text())
+    >>> rows = ["sl local rem st", "0: 0100007F:9C40 0100007F:1F90 06", "1: 0100007F:9C41 0100007F:1F90 01"]
+    >>> count_tcp_states(chr(10).join(rows))
+    1
     """
     count = 0
     for line in table.splitlines()[1:]:  # the first line is the header

@@ -169,7 +169,7 @@ def test_warnings_are_on_the_walls_in_round_order() -> None:
     walls = (300.0, 100.0, 102.0, 98.0, 101.0)
     (row,) = summarise(scenario(*(run("sequential", r, w) for r, w in enumerate(walls))))
     assert row.warnings == (
-        "the first run took 3.0x the median of the others; it was not warmed up: raise warmup in the scenario",
+        "the first run took 3.0x the median of the others; the warm-up was too short: raise warmup in the scenario",
     )
 
 

@@ -12,8 +12,9 @@
     iobench baseline [RESULTS]  store a results file as results/baseline.json for `iobench check`
     iobench serve               run the local test server in the foreground
 
-Exit codes: 0 success, 1 a check failed, 2 bad input or usage, 3 the run failed, 130 interrupted by SIGINT
-(Ctrl-C), 143 stopped by SIGTERM, 141 stdout was closed (``iobench run | head``); what finished is saved.
+Exit codes: 0 success, 1 a check failed, 2 bad input or usage, 3 the run failed, 4 a check or a comparison was
+inconclusive (``check``, ``compare``), 130 interrupted by SIGINT (Ctrl-C), 143 stopped by SIGTERM, 141 stdout was
+closed (``iobench run | head``); what finished is saved.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Results -> Summary rows: one per (scenario, task count, strategy), from the stats and the ideal model.
 
-    summaries = summarise_file(results)              # once per results file; report, CSV, charts, check take it
-    rows = summaries.scenarios[0]                    # aligned with results.scenarios
+    rows = summarise(results.scenarios[0])           # once per scenario result; report, charts, HTML, check reuse it
+    summaries = summarise_file(results)              # every scenario at once; the CSV (summary_frame) takes it
     rows[0].speedup                                  # median of the per-round ratios sequential / this strategy
 
 Intervals are the distribution-free ones of bench.stats, with the level they reach (``wall_ci_level``,
@@ -370,7 +370,7 @@ def overheads(result: ScenarioResult) -> dict[bool, float]:
 
 
 def summarise_file(results: ResultsFile) -> Summaries:
-    """Every row of every scenario of a results file, once: hand the result to every report, chart and check."""
+    """Every row of every scenario of a results file, aligned with ``results.scenarios`` (for ``summary_frame``)."""
     return Summaries(tuple(tuple(summarise(result)) for result in results.scenarios))
 
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from bench.server import LocalServer, parse_server_timing
+from bench.server import LocalServer
+from bench.server_app import parse_server_timing
 from bench.stats import quantile
 
 LOOPS = ["asyncio", "uvloop"]

@@ -40,8 +40,8 @@ from bench.errors import IobenchError, UsageError
 from bench.report import scenario_table
 from bench.results import ResultsFile, ScenarioResult, read_results, resolve, utc_stamp, write_atomic
 from bench.runner import Engine, run_all
-from bench.scenario import _ADAPTIVE_KEYS as ADAPTIVE_KEYS
 from bench.scenario import Scenario, load_paths
+from bench.scenario_model import ADAPTIVE_KEYS
 from bench.server import LocalServer, is_loopback, serve_foreground
 
 EXIT_SIGINT = 130

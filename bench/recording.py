@@ -28,6 +28,7 @@ from typing import Any
 import aiohttp
 
 from bench.results import Samples
+from bench.server_app import parse_server_timing
 from bench.strategies import SyncTaskFn, TaskFailed, TaskFn
 
 Answer = tuple[int, int, str | None]
@@ -62,18 +63,8 @@ def service_us(header: str | None) -> int:
     """
     if not header:
         return -1
-    for entry in header.split(","):
-        name, _, params = entry.strip().partition(";")
-        if name.strip() != "svc":
-            continue
-        for param in params.split(";"):
-            key, _, value = param.strip().partition("=")
-            if key == "dur":
-                try:
-                    return round(float(value) * 1000)
-                except ValueError:
-                    return -1
-    return -1
+    ms = parse_server_timing(header).get("svc")
+    return round(ms * 1000) if ms is not None and ms >= 0 else -1
 
 
 def peak_overlap(begins: Iterable[int], ends: Iterable[int]) -> int:

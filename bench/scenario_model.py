@@ -59,7 +59,8 @@ class AdaptiveRepeats:
 
 
 _PERCENT = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*$")
-_ADAPTIVE_KEYS = ("precision", "min_repeats", "max_repeats", "budget_s")
+ADAPTIVE_KEYS = ("precision", "min_repeats", "max_repeats", "budget_s")
+"""The keys that only ``repeats: auto`` takes."""
 
 
 class Scenario(Record):
@@ -128,7 +129,7 @@ class Scenario(Record):
     @model_validator(mode="after")
     def _repeats_fit(self) -> Scenario:
         if self.repeats != "auto":
-            for key in _ADAPTIVE_KEYS:
+            for key in ADAPTIVE_KEYS:
                 if getattr(self, key) is not None:
                     raise bad_key([key], f"applies to repeats: auto only (repeats is {self.repeats})")
             return self
@@ -241,7 +242,7 @@ class Scenario(Record):
         return value
 
 
-_NOT_DEFINITION = frozenset({"name", "description", "expect", "repeats", "warmup", *_ADAPTIVE_KEYS})
+_NOT_DEFINITION = frozenset({"name", "description", "expect", "repeats", "warmup", *ADAPTIVE_KEYS})
 """Keys that do not change what one measured run does: labels, how results are judged, how many rounds run."""
 
 

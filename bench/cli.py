@@ -160,7 +160,7 @@ def _override_message(scenario: Scenario, exc: ValidationError, changes: dict[st
     path = first["loc"] or (first.get("ctx") or {}).get("path") or ()
     field = str(path[0]) if path else ""
     message = first["msg"].removeprefix("Value error, ")
-    if field in _OPTION:
+    if field in _OPTION and field in changes:
         return f"{_OPTION[field]}: {message} (scenario {scenario.name})"
     given = ", ".join(option for key, option in _OPTION.items() if key in changes)
     return f"{field or 'scenario'}: {message} (scenario {scenario.name}, with {given})"

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXTRAS ?= dev,uvloop
 
-.PHONY: bench bench-full bench-pytest test lint fmt check perf clean venv
+.PHONY: bench bench-full bench-pytest test test-fast lint fmt check perf clean venv
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "iobench needs Python 3.11 or newer (python3.11, python3.12, ...) on PATH"; exit 2; }
@@ -30,9 +30,13 @@ bench-full: $(STAMP)
 bench-pytest: $(STAMP)
 	$(BIN)/python -m pytest tests/benchmarks --benchmark-enable --benchmark-autosave
 
-## make test: the test suite (a real server on loopback)
+## make test: the whole test suite (a real server on loopback); what CI runs
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## make test-fast: the inner loop: unit, property and exact-output tests, no end-to-end or slow ones (~20 s)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not e2e and not slow" -q
 
 ## make check: the CI gate: run scenarios/gate and judge expectations and the committed baseline
 check: $(STAMP)
@@ -50,13 +54,13 @@ perf: $(STAMP)
 
 ## make lint: ruff and mypy --strict
 lint: $(STAMP)
-	$(BIN)/ruff check bench tests
-	$(BIN)/ruff format --check bench tests
+	$(BIN)/ruff check bench tests iobench
+	$(BIN)/ruff format --check bench tests iobench
 	$(BIN)/mypy
 
 fmt: $(STAMP)
-	$(BIN)/ruff format bench tests
-	$(BIN)/ruff check --fix bench tests
+	$(BIN)/ruff format bench tests iobench
+	$(BIN)/ruff check --fix bench tests iobench
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis .benchmarks

@@ -12,8 +12,9 @@
     iobench baseline [RESULTS]  store a results file as results/baseline.json for `iobench check`
     iobench serve               run the local test server in the foreground
 
-Exit codes: 0 success, 1 a check failed, 2 bad input or usage, 3 the run failed, 130 interrupted by SIGINT
-(Ctrl-C), 143 stopped by SIGTERM, 141 stdout was closed (``iobench run | head``); what finished is saved.
+Exit codes: 0 success, 1 a check failed, 2 bad input or usage, 3 the run failed, 4 a check or a comparison was
+inconclusive (``check``, ``compare``), 130 interrupted by SIGINT (Ctrl-C), 143 stopped by SIGTERM, 141 stdout was
+closed (``iobench run | head``); what finished is saved.
 """
 
 from __future__ import annotations
@@ -34,21 +35,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from bench import __version__
-from bench.check import (
-    environment_note,
-    exit_code,
-    format_lines,
-    format_markdown,
-    judge_baseline,
-    judge_expectations,
-    parse_tolerance,
-    run_problems,
-)
+from bench.check import format_lines, format_markdown, parse_tolerance
 from bench.errors import IobenchError, UsageError
 from bench.report import scenario_table
 from bench.results import ResultsFile, ScenarioResult, read_results, resolve, utc_stamp, write_atomic
-from bench.runner import run_all
+from bench.runner import Engine, run_all
 from bench.scenario import Scenario, load_paths
+from bench.scenario_model import ADAPTIVE_KEYS
 from bench.server import LocalServer, is_loopback, serve_foreground
 
 EXIT_SIGINT = 130
@@ -112,7 +105,14 @@ def interrupt_code() -> int:
 
 # --- what to run: overrides, selection, loops (pure) --------------------------------------------------------
 
-_OPTION = {"tasks": "--tasks", "repeats": "--repeats", "warmup": "--warmup", "seed": "--seed", "loop": "--loop"}
+_OPTION = {
+    "tasks": "--tasks",
+    "repeats": "--repeats",
+    "warmup": "--warmup",
+    "seed": "--seed",
+    "loop": "--loop",
+    "processes": "--processes",
+}
 
 
 def revalidate(scenario: Scenario, **changes: Any) -> Scenario:
@@ -127,14 +127,21 @@ def apply_overrides(
     repeats: int | str | None = None,
     warmup: int | None = None,
     seed: int | None = None,
+    processes: int | None = None,
 ) -> Scenario:
-    """The scenario with the command line's ``--tasks/--repeats/--warmup/--seed``; UsageError naming the option.
+    """The scenario with the command line's ``--tasks/--repeats/--warmup/--seed/--processes``; UsageError naming
+    the option.
 
-    An ``expect: {tasks: N}`` that ``--tasks`` removes falls back to the default (the largest task count).
+    An ``expect: {tasks: N}`` that ``--tasks`` removes falls back to the default (the largest task count); a fixed
+    ``--repeats N`` drops the keys of ``repeats: auto`` (precision, min/max repeats, budget) along with it.
     """
     changes: dict[str, Any] = {
-        k: v for k, v in {"repeats": repeats, "warmup": warmup, "seed": seed}.items() if v is not None
+        k: v
+        for k, v in {"repeats": repeats, "warmup": warmup, "seed": seed, "processes": processes}.items()
+        if v is not None
     }
+    if repeats is not None and repeats != "auto":
+        changes.update(dict.fromkeys(ADAPTIVE_KEYS))
     if tasks is not None:
         changes["tasks"] = list(tasks)
         if scenario.expect.tasks is not None and scenario.expect.tasks not in tasks:
@@ -144,14 +151,19 @@ def apply_overrides(
     try:
         return revalidate(scenario, **changes)
     except ValidationError as exc:
-        raise UsageError(_override_message(scenario, exc)) from None
+        raise UsageError(_override_message(scenario, exc, changes)) from None
 
 
-def _override_message(scenario: Scenario, exc: ValidationError) -> str:
+def _override_message(scenario: Scenario, exc: ValidationError, changes: dict[str, Any]) -> str:
+    """The first error, named by the option at fault, or by the scenario's key and the options that upset it."""
     first = exc.errors(include_url=False)[0]
-    field = str(first["loc"][0]) if first["loc"] else ""
-    option = _OPTION.get(field, field)
-    return f"{option}: {first['msg'].removeprefix('Value error, ')} (scenario {scenario.name})"
+    path = first["loc"] or (first.get("ctx") or {}).get("path") or ()
+    field = str(path[0]) if path else ""
+    message = first["msg"].removeprefix("Value error, ")
+    if field in _OPTION and field in changes:
+        return f"{_OPTION[field]}: {message} (scenario {scenario.name})"
+    given = ", ".join(option for key, option in _OPTION.items() if key in changes)
+    return f"{field or 'scenario'}: {message} (scenario {scenario.name}, with {given})"
 
 
 def keyword_matcher(expression: str) -> Callable[[str], bool]:
@@ -199,7 +211,7 @@ def with_loops(scenario: Scenario, loops: Sequence[str]) -> list[Scenario]:
             return [revalidate(scenario, loop=loops[0])]
         return [revalidate(scenario, loop=loop, name=f"{scenario.name}{LOOP_SEPARATOR}{loop}") for loop in loops]
     except ValidationError as exc:
-        raise UsageError(_override_message(scenario, exc)) from None
+        raise UsageError(_override_message(scenario, exc, {"loop": loops})) from None
 
 
 def _int_list(text: str, option: str) -> tuple[int, ...]:
@@ -232,7 +244,12 @@ def prepare(loaded: Iterable[tuple[Path, Scenario]], args: argparse.Namespace) -
     prepared: list[tuple[Path, Scenario]] = []
     for path, scenario in loaded:
         changed = apply_overrides(
-            scenario, tasks=tasks, repeats=_repeats(args.repeats), warmup=args.warmup, seed=args.seed
+            scenario,
+            tasks=tasks,
+            repeats=_repeats(args.repeats),
+            warmup=args.warmup,
+            seed=args.seed,
+            processes=getattr(args, "processes", None),
         )
         chosen = select(changed, matches) if matches else changed
         if chosen is not None:
@@ -382,7 +399,8 @@ def execute_run(loaded: list[tuple[Path, Scenario]], args: argparse.Namespace, o
     path = args.output or args.results_dir / f"run-{utc_stamp()}.json"
     sink = StreamingOutput(human, err, bar=not args.quiet and err.is_terminal, lines=not args.quiet)
     try:
-        results = run_all(loaded, path, sys.argv, sink, allow_external=args.allow_external)
+        engine = Engine(getattr(args, "engine", "local"), getattr(args, "address", None))
+        results = run_all(loaded, path, sys.argv, sink, allow_external=args.allow_external, engine=engine)
     except StdoutClosed:
         return EXIT_PIPE
     except KeyboardInterrupt:
@@ -466,25 +484,28 @@ def cmd_plot(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Judge a results file against its scenarios' expectations and, optionally, a baseline."""
+    from bench.check import judge
+
     path = resolve(args.results, args.results_dir)
     results = read_results(path)
-    verdicts = judge_expectations(results)
-    note = None
-    if args.baseline is not None:
-        baseline = read_results(args.baseline)
-        verdicts += judge_baseline(results, baseline, parse_tolerance(args.tolerance))
-        note = environment_note(results, baseline)
-    if not verdicts and not run_problems(results):
-        raise UsageError(f"{path}: nothing to check: no scenario has an 'expect:' block and no --baseline was given")
-    for line in format_lines(verdicts):
+    baseline = read_results(args.baseline) if args.baseline is not None else None
+    gate = judge(
+        results,
+        baseline,
+        tolerance=parse_tolerance(args.tolerance),
+        strict=args.strict,
+        source=str(path),
+        baseline_source=str(args.baseline),
+    )
+    for line in format_lines(gate.verdicts):
         out.print(line)
-    for line in ([note] if note else []) + run_problems(results):
+    for line in gate.warnings + gate.problems:
         print(line, file=sys.stderr)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(format_markdown(verdicts, note) + "\n")
-    return exit_code(verdicts, results, args.strict)
+            handle.write(format_markdown(gate.verdicts, "\n".join(gate.warnings) or None) + "\n")
+    return gate.code
 
 
 def cmd_baseline(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -506,12 +527,9 @@ def cmd_compare(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     a = read_results(resolve(args.a, args.results_dir))
     b = read_results(resolve(args.b, args.results_dir))
-    comparisons = compare(a, b)
+    comparisons = compare(a, b, parse_tolerance(args.tolerance))
     for line in format_comparisons(comparisons):
         out.print(line)
-    note = environment_note(b, a)
-    if note:
-        print(note, file=sys.stderr)
     return comparison_code(comparisons, args.strict)
 
 
@@ -568,6 +586,16 @@ def _run_options(parser: argparse.ArgumentParser, tasks_help: str = "task counts
     parser.add_argument("--repeats", metavar="N", help="recorded rounds for every scenario")
     parser.add_argument("--warmup", type=int, metavar="N", help="unrecorded rounds first, for every scenario")
     parser.add_argument("--seed", type=int, metavar="N", help="seed of delays, failing tasks and round order")
+    parser.add_argument(
+        "--processes", type=int, metavar="K", help="client processes per run, each its own loop and share of tasks"
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="where client processes run: this host, or one Ray actor each (pip install 'iobench[ray]')",
+    )
+    parser.add_argument("--address", metavar="ADDR", help="with --engine ray: the Ray cluster (default: a local one)")
     parser.add_argument(
         "--loop",
         metavar="LOOP[,LOOP]",
@@ -649,6 +677,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("b", type=Path, help="the later results file")
     compare.add_argument("--results-dir", type=Path, default=Path("results"), help=argparse.SUPPRESS)
     compare.add_argument("--strict", action="store_true", help="inconclusive changes fail too")
+    compare.add_argument("--tolerance", default="10%", help="allowed change before a row fails (default: 10%%)")
     compare.set_defaults(func=cmd_compare)
 
     history = sub.add_parser("history", help="speedup and efficiency across the results files of a folder")

@@ -6,6 +6,7 @@ IobenchError                 exit 2 unless stated
 ├── UsageError               a command-line mistake the parser cannot catch
 ├── EnvironmentLimitError    the machine cannot run what was planned (descriptor limit, missing extra)
 └── RunError                 exit 3: the run itself failed (server would not start, ...)
+    └── WarmupError          the pool could not be opened before a timed run (that scenario fails)
 
 Every loader words its messages with the two helpers at the end: ``did_you_mean`` and ``describe_error``.
 """
@@ -126,3 +127,7 @@ def first_error(exc: ValidationError, owner: str = "") -> str:
     loc, message = describe_error(exc.errors(include_url=False)[0], owner)
     where = ".".join(str(p) for p in loc)
     return f"{where}: {message}" if where else message
+
+
+class WarmupError(RunError):
+    """The connection pool could not be opened before a timed run (the scenario fails with this message)."""

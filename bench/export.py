@@ -1,4 +1,4 @@
-"""Write what a results file shows: Markdown report, CSV tables, charts. One function per format.
+"""Write what a results file shows: Markdown and HTML reports, CSV tables, charts. One function per format.
 
 paths = export_all(results, Path("results/run-20261125T214519Z.json"), plots_dir=Path("plots"))
 """

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.errors import ResultsError
+from bench.report import NA, fmt_level
 from bench.results import ResultsFile, read_results
 from bench.summary import summarise
 
@@ -37,7 +38,11 @@ class HistoryPoint:
     """Median paired speedup over sequential; None without a sequential run or complete runs."""
     speedup_ci: tuple[float, float] | None
     efficiency: float | None
-    """Ideal time / median wall time; None when the delays are unknown."""
+    """Ideal time / median wall time; None when the delays are unknown or a run had failed tasks."""
+    speedup_ci_level: float | None = None
+    """Confidence ``speedup_ci`` reaches (order statistics; see bench.stats), None without one."""
+    missing_reason: str | None = None
+    """Why the speedup (and perhaps the efficiency) is None, e.g. '3 of 3 runs had failed tasks'."""
 
     @property
     def series(self) -> str:
@@ -66,6 +71,8 @@ def points_of(path: Path, results: ResultsFile) -> list[HistoryPoint]:
                     speedup=row.speedup,
                     speedup_ci=row.speedup_ci,
                     efficiency=row.efficiency,
+                    speedup_ci_level=row.speedup_ci_level,
+                    missing_reason=row.missing_reason,
                 )
             )
     return points
@@ -98,24 +105,32 @@ def _when(created_utc: str) -> str:
     return created_utc[:16].replace("T", " ")
 
 
-def _ratio(value: float | None, ci: tuple[float, float] | None) -> str:
+def _ratio(point: HistoryPoint, one_level: bool) -> str:
+    """``8.97x [8.57, 9.27]``, with the interval's level in the cell when the levels differ between rows."""
+    value, ci, level = point.speedup, point.speedup_ci, point.speedup_ci_level
     if value is None:
-        return "-"
-    return f"{value:.2f}x [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else f"{value:.2f}x"
+        return NA
+    if ci is None:
+        return f"{value:.2f}x"
+    prefix = "" if one_level or level is None else fmt_level(level) + " "
+    return f"{value:.2f}x [{prefix}{ci[0]:.2f}, {ci[1]:.2f}]"
 
 
 def history_lines(points: Sequence[HistoryPoint]) -> list[str]:
-    """The history as a text table, one line per point, oldest run first."""
-    header = ("run (UTC)", "commit", "scenario", "tasks", "strategy", "speedup [95% CI]", "eff.")
+    """The history as a text table, one line per point, oldest run first; a note per ``-`` saying why."""
+    levels = {p.speedup_ci_level for p in points if p.speedup_ci is not None and p.speedup_ci_level is not None}
+    one = len(levels) <= 1
+    speedup = f"speedup [{fmt_level(levels.pop())}]" if len(levels) == 1 else "speedup [CI]"
+    header = ("run (UTC)", "commit", "scenario", "tasks", "strategy", speedup, "eff.")
     rows = [header] + [
         (
             _when(p.created_utc),
-            (p.commit or "-")[:8],
+            (p.commit or NA)[:8],
             p.scenario,
             str(p.tasks),
             p.strategy,
-            _ratio(p.speedup, p.speedup_ci),
-            "-" if p.efficiency is None else f"{p.efficiency:.0%}",
+            _ratio(p, one),
+            NA if p.efficiency is None else f"{p.efficiency:.0%}",
         )
         for p in points
     ]
@@ -125,6 +140,9 @@ def history_lines(points: Sequence[HistoryPoint]) -> list[str]:
     for row in rows:
         cells = (c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
         lines.append("  ".join(cells).rstrip())
+    for p in points:
+        if p.missing_reason and (p.speedup is None or p.efficiency is None):
+            lines.append(f"({NA}) {p.scenario} {p.strategy} in {Path(p.file).name}: {p.missing_reason}")
     return lines
 
 
@@ -150,7 +168,9 @@ def write_history_chart(points: Sequence[HistoryPoint], stem: Path, formats: Seq
         eff = [(index[p.created_utc, p.commit], p.efficiency * 100) for p in mine if p.efficiency is not None]
         if eff:
             bottom.plot([x for x, _ in eff], [y for _, y in eff], marker="o", label=series)
-    top.set_ylabel("speedup over sequential (x)")
+    levels = {p.speedup_ci_level for p in points if p.speedup_ci is not None and p.speedup_ci_level is not None}
+    bars = f"bars: {fmt_level(levels.pop())}" if len(levels) == 1 else "bars: CI of each run's rounds"
+    top.set_ylabel(f"speedup over sequential (x)\n{bars}")
     top.set_title("speedup and efficiency across runs (largest task count of each scenario)")
     bottom.set_ylabel("efficiency (ideal / median, %)")
     bottom.set_xlabel("run (UTC) and commit")

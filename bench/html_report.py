@@ -28,6 +28,7 @@ from bench.report import (
     rate_header,
     row_cells,
     scenario_title,
+    speedup_measured,
 )
 from bench.results import ResultsFile, ScenarioResult
 from bench.summary import Summary, summarise
@@ -80,7 +81,7 @@ def chart_svg(fig: Figure, prefix: str) -> str:
 
 
 def _table(result: ScenarioResult, rows: list[Summary]) -> str:
-    measured = any(r.speedup is not None for r in rows)
+    measured = speedup_measured(rows)
     one = one_level(rows)
     head = headers(rows, rate_header(result))
     columns = ["tasks", "strategy", *(head[f] for f in FIGURES)]

@@ -42,6 +42,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLoca
 
 from bench.report import fmt_level, fmt_sig, speedup_level, wall_level
 from bench.results import PointResult, ResultsFile, RunResult, ScenarioResult
+from bench.strategies import REFERENCE
 from bench.summary import Summary, summarise, summarise_point
 
 FIGSIZE = (8.0, 4.5)
@@ -230,7 +231,7 @@ def wall_time_bars(result: ScenarioResult, tasks: int | None = None) -> Figure:
     log = bool(positive) and top / min(positive) > 20  # else the fast strategies are invisible slivers
     for i, row in enumerate(rows):
         text = f"{fmt_sig(medians[i])} {unit}"
-        if row.speedup is not None and row.strategy != "sequential":
+        if row.speedup is not None and row.strategy != REFERENCE:
             faster = row.speedup >= 1
             text += f"\n{fmt_sig(row.speedup if faster else 1 / row.speedup)}× {'faster' if faster else 'slower'}"
         ax.annotate(
@@ -318,9 +319,9 @@ def _ideal_line(ax: Axes, points: list[tuple[int, float]], color: str, label: st
 def speedup_vs_tasks(result: ScenarioResult) -> Figure:
     """Speedup over sequential against task count; ValueError without a sequential run or another strategy."""
     rows = summarise(result)
-    if not any(r.strategy == "sequential" for r in rows):
+    if not any(r.strategy == REFERENCE for r in rows):
         raise ValueError(f"scenario {result.scenario.name!r} has no sequential run to compute a speedup from")
-    others = [r for r in rows if r.strategy != "sequential" and r.speedup is not None and r.speedup_ci is not None]
+    others = [r for r in rows if r.strategy != REFERENCE and r.speedup is not None and r.speedup_ci is not None]
     if not others:
         raise ValueError(f"scenario {result.scenario.name!r} has no strategy besides sequential to compare")
     fig, (ax,) = _new_figure()
@@ -551,7 +552,7 @@ def applicable_charts(result: ScenarioResult) -> list[str]:
     if not labels:
         return []
     sweep = len({p.tasks for p in result.points if p.runs}) >= 2
-    has_speedup = sweep and "sequential" in labels and len(labels) >= 2
+    has_speedup = sweep and REFERENCE in labels and len(labels) >= 2
     return [c for c in CHARTS if (c != "scaling" or sweep) and (c != "speedup" or has_speedup)]
 
 

@@ -3,7 +3,8 @@
     preflight(loaded, allow_external=False)    # raises ScenarioError, UsageError or EnvironmentLimitError
 
 A missing event loop, a user function that is not there, load on another host nobody allowed (each target
-driver's own ``check``), and more connections than the descriptor limit or the ephemeral port range allow.
+driver's own ``check``), and more connections than the descriptor limit or the ephemeral port range allow (the
+ports TIME_WAIT holds counted; beyond one source address, loopback connections are spread over 127.0.0.2, ...).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from bench.errors import EnvironmentLimitError
 from bench.loops import loop_factory
+from bench.net import local_port_range, plan_sources, time_wait_count
 from bench.scenario import Scenario
 from bench.strategies import AsyncStrategy
 from bench.targets import driver_class
@@ -31,42 +33,41 @@ def raise_fd_limit() -> tuple[int, int]:
     return resource.getrlimit(resource.RLIMIT_NOFILE)
 
 
-def planned_descriptors(scenario: Scenario) -> int:
-    """The most sockets any run of the scenario will hold open at once (0 for targets without sockets)."""
+def planned_descriptors(scenario: Scenario, per_process: bool = False) -> int:
+    """The most sockets any run of the scenario will hold open at once, over all its client processes (or in the
+    busiest one, ``per_process``); 0 for targets without sockets. Caps hold in each process."""
     if not driver_class(scenario.target).sockets:
         return 0
     peak = 0
     for n in scenario.tasks:
+        shares = [len(range(j, n, scenario.processes)) for j in range(scenario.processes)]
         for spec in scenario.strategies:
             strategy = spec.build()
             limit = strategy.connector_limit(scenario.connector_limit) if isinstance(strategy, AsyncStrategy) else None
-            peak = max(peak, strategy.effective_concurrency(n, limit))
+            held = [strategy.effective_concurrency(share, limit) for share in shares if share]
+            peak = max(peak, max(held) if per_process else sum(held))
     return peak
 
 
-def ephemeral_ports() -> int | None:
-    """How many local ports the kernel hands out for outgoing connections (Linux), or None if unknown."""
-    try:
-        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text(encoding="utf-8").split()
-    except (OSError, ValueError):
-        return None
-    return int(high) - int(low) + 1
-
-
-def preflight(loaded: list[tuple[Path, Scenario]], allow_external: bool = False) -> None:
-    """Refuse, before any request, what this machine cannot run: a missing loop, too few descriptors or ports,
-    a user function that is not there, load on another host nobody allowed."""
+def preflight(loaded: list[tuple[Path, Scenario]], allow_external: bool = False) -> list[tuple[str, ...]]:
+    """Refuse, before any request, what this machine cannot run: a missing loop, too few descriptors or ports
+    (TIME_WAIT counted), a user function that is not there, load on another host nobody allowed. Returns, for
+    each scenario, the loopback source addresses its connections must be spread over (() for the default one)."""
     soft, hard = raise_fd_limit()
-    ports = ephemeral_ports()
+    port_range = local_port_range()
+    time_wait = time_wait_count() or 0
+    sources: list[tuple[str, ...]] = []
     for path, scenario in loaded:
         loop_factory(scenario.loop)
         driver_class(scenario.target).check(str(path), scenario.target, scenario, allow_external)
         planned = planned_descriptors(scenario)
-        if ports is not None and planned > ports:
-            raise EnvironmentLimitError(
-                f"{path}: scenario {scenario.name!r} may hold {planned} connections open at "
-                f"once, but only {ports} local ports exist (net.ipv4.ip_local_port_range); set connector_limit"
-            )
+        host = str(getattr(scenario.target, "host", "127.0.0.1"))
+        try:
+            plan = plan_sources(planned, host=host, port_range=port_range, time_wait=time_wait)
+        except EnvironmentLimitError as exc:
+            raise EnvironmentLimitError(f"{path}: scenario {scenario.name!r}: {exc}") from None
+        sources.append(plan.sources)
+        planned = planned_descriptors(scenario, per_process=True)
         need = planned + FD_HEADROOM
         if need > soft:
             raise EnvironmentLimitError(
@@ -74,3 +75,4 @@ def preflight(loaded: list[tuple[Path, Scenario]], allow_external: bool = False)
                 f"the file-descriptor limit is {soft} (hard limit {hard}); raise it (ulimit -n {need}) "
                 f"or set connector_limit in the scenario"
             )
+    return sources

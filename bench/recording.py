@@ -28,6 +28,7 @@ from typing import Any
 import aiohttp
 
 from bench.results import Samples
+from bench.server_app import parse_server_timing
 from bench.strategies import SyncTaskFn, TaskFailed, TaskFn
 
 Answer = tuple[int, int, str | None]
@@ -62,18 +63,8 @@ def service_us(header: str | None) -> int:
     """
     if not header:
         return -1
-    for entry in header.split(","):
-        name, _, params = entry.strip().partition(";")
-        if name.strip() != "svc":
-            continue
-        for param in params.split(";"):
-            key, _, value = param.strip().partition("=")
-            if key == "dur":
-                try:
-                    return round(float(value) * 1000)
-                except ValueError:
-                    return -1
-    return -1
+    ms = parse_server_timing(header).get("svc")
+    return round(ms * 1000) if ms is not None and ms >= 0 else -1
 
 
 def peak_overlap(begins: Iterable[int], ends: Iterable[int]) -> int:
@@ -110,6 +101,9 @@ class Recorder:
 
     def __init__(self, n: int, fail_on_status: bool) -> None:
         self.created = [-1] * n
+        self.entered = [-1] * n
+        """When the task's operation began (after any semaphore or pool slot); not saved: it only tells connector
+        waits apart (entered to start) from the others."""
         self.start = [-1] * n
         self.end = [-1] * n
         self.status = [0] * n
@@ -118,6 +112,13 @@ class Recorder:
         self.error = ["not_started"] * n
         self.fail_on_status = fail_on_status
         self.t0 = 0
+
+    def reset(self) -> None:
+        """Empty the buffers, in place, for another run over the same operation (the pytest plugin's rounds)."""
+        n = len(self.error)
+        self.created[:], self.entered[:], self.start[:], self.end[:] = [-1] * n, [-1] * n, [-1] * n, [-1] * n
+        self.status[:], self.nbytes[:], self.timing[:] = [0] * n, [0] * n, [None] * n
+        self.error[:] = ["not_started"] * n
 
     def begin(self) -> None:
         """Start the run's clock: every instant is recorded relative to this one."""
@@ -148,10 +149,11 @@ class Recorder:
 
     def task_fn(self, op: AsyncOp) -> TaskFn:
         """``task(i)``: stamp creation now; when awaited, run op(i) and record it, raising TaskFailed on failure."""
-        created, start, end, error, clock = self.created, self.start, self.end, self.error, time.perf_counter_ns
+        created, entered, start, end, error = self.created, self.entered, self.start, self.end, self.error
+        clock = time.perf_counter_ns
 
         async def body(i: int) -> None:
-            start[i] = clock() - self.t0  # the connector moves it to when a connection was handed over
+            entered[i] = start[i] = clock() - self.t0  # the connector moves start to when it handed a connection
             _CURRENT.set(i)
             try:
                 self._settle(i, await op(i))
@@ -190,6 +192,11 @@ class Recorder:
         """Most tasks created but not yet started at once (waiting for a semaphore, a thread or a connection)."""
         starts = [s if s >= 0 else e for s, e in zip(self.start, self.end, strict=True)]
         return peak_overlap(self.created, starts)
+
+    def peak_connecting(self) -> int:
+        """Most tasks waiting for a pooled connection at once: their request was made, no connection yet."""
+        starts = [s if s >= 0 else e for s, e in zip(self.start, self.end, strict=True)]
+        return peak_overlap(self.entered, starts)
 
     def samples(self) -> Samples:
         """Freeze the buffers (and parse the service times the server reported)."""

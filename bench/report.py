@@ -23,7 +23,7 @@ from rich.console import Group
 from rich.text import Text
 
 from bench.results import ResultsFile, ScenarioResult
-from bench.summary import Summary, summarise
+from bench.summary import BASELINE, Summary, summarise
 
 NA = "-"
 """Mark of a figure that is not available; a note below the table says why."""
@@ -86,11 +86,21 @@ def latency_percentiles_ms(row: Summary) -> tuple[float, float, float] | None:
     return (lat[50], lat[90], lat[99]) if {50, 90, 99} <= lat.keys() else None
 
 
-def missing_reason(row: Summary) -> str | None:
-    """Why speedup, efficiency and queueing are withheld for this row."""
-    if row.missing_reason:
-        return f"{row.missing_reason} ({_errors(row)}); no speedup, efficiency or queueing is computed from them"
-    return None
+def missing_reason(row: Summary, rate_name: str = "req/s") -> str | None:
+    """Why figures of this row are withheld: all those from runs with failed tasks, else the speedup alone."""
+    if not row.missing_reason:
+        return None
+    if row.complete_runs < row.runs:
+        return (
+            f"{row.missing_reason} ({_errors(row)}); no speedup, efficiency, queueing or {rate_name} is computed "
+            "from them"
+        )
+    return row.missing_reason  # its own runs completed: only the speedup is missing (e.g. sequential failed)
+
+
+def speedup_measured(rows: Sequence[Summary]) -> bool:
+    """Whether the table has a sequential row, so speedups are over it (else over the ideal sequential time, ``*``)."""
+    return any(r.speedup is not None or r.strategy == BASELINE for r in rows)
 
 
 def unexplained(row: Summary) -> str | None:
@@ -262,6 +272,16 @@ def notes(result: ScenarioResult, rows: list[Summary]) -> list[str]:
     limit = result.scenario.connector_limit
     connector = f"connector limit {limit}" if limit else "connector limit: none (aiohttp's default of 100 is lifted)"
     lines = [f"{connector}; loop: {result.scenario.loop}"]
+    k = result.scenario.processes
+    if k > 1:
+        lines.append(
+            f"client processes: {k}, each with its own event loop and every {k}th task; the caps above and the "
+            "semaphores and pools of the strategies hold in each process"
+        )
+    offsets = next((r.clock_offsets_ns for p in result.points for r in p.runs if r.clock_offsets_ns), ())
+    if offsets:
+        shown = ", ".join(f"{o / 1e3:+.0f} us" for o in offsets)
+        lines.append(f"Ray actors' clock offsets from the driver, estimated and applied: {shown}")
     if result.calibration:
         stacks = ", ".join(
             f"{name} {fmt_seconds(c.median_ms / 1e3)} [{fmt_seconds(c.low_ms / 1e3)}–{fmt_seconds(c.high_ms / 1e3)}, "
@@ -288,7 +308,7 @@ def notes(result: ScenarioResult, rows: list[Summary]) -> list[str]:
         if row.bound_by:
             waited = f" ({row.peak_queued} tasks waited for a connection at once)" if row.peak_queued else ""
             lines.append(f"{row.strategy} at {row.tasks} tasks was capped by its {row.bound_by}{waited}")
-    if rows and all(r.speedup is None for r in rows) and any(r.speedup_vs_ideal_sequential for r in rows):
+    if rows and not speedup_measured(rows) and any(r.speedup_vs_ideal_sequential for r in rows):
         lines.append("speedup*: over the ideal sequential time (sum of the delays); no sequential run was measured")
     lines.extend(missing_notes(result, rows))
     for row in rows:
@@ -314,11 +334,10 @@ def missing_notes(result: ScenarioResult, rows: Sequence[Summary]) -> list[str]:
         )
     if any(r.runs < 2 for r in rows):
         lines.append(f"({NA}) CI: one run gives no interval")
-    measured = any(r.speedup is not None for r in rows)
-    if not measured and all(r.speedup_vs_ideal_sequential is None for r in rows):
+    if not speedup_measured(rows) and all(r.speedup_vs_ideal_sequential is None for r in rows):
         lines.append(f"({NA}) speedup: no sequential run and no known delays to compare with")
     for row in rows:
-        reason = missing_reason(row)
+        reason = missing_reason(row, rate_header(result))
         if reason:
             lines.append(f"({NA}) {row.strategy} at {row.tasks} tasks: {reason}")
     if any(latency_percentiles_ms(r) is None for r in rows):
@@ -440,7 +459,7 @@ def _block(cells: Sequence[Cells], head: dict[str, str], width: int, rate_name: 
 def layout(result: ScenarioResult, width: int, rows: list[Summary] | None = None) -> Layout:
     """The widest layout of a scenario's table whose every line fits ``width`` columns (block as the last resort)."""
     rows = summarise(result) if rows is None else rows
-    measured = any(r.speedup is not None for r in rows)
+    measured = speedup_measured(rows)
     one = one_level(rows)
     cells = [row_cells(r, measured, one) for r in rows]
     head = headers(rows, rate_header(result))
@@ -468,7 +487,7 @@ def scenario_table(result: ScenarioResult, width: int = 160) -> Group:
 def markdown_scenario(result: ScenarioResult) -> str:
     """One scenario as a Markdown section: heading, table (every column), notes."""
     rows = summarise(result)
-    measured = any(r.speedup is not None for r in rows)
+    measured = speedup_measured(rows)
     one = one_level(rows)
     head = headers(rows, rate_header(result))
     columns = ["tasks", "strategy", *(head[f] for f in FIGURES)]

@@ -8,8 +8,9 @@ Schema history (``schema_version``):
     2  samples: created_ns (task created) beside start_ns (its I/O began) and end_ns, service_us (the service time
        the server says it delivered); runs: last_end_ns, not_started split out of cancelled; scenarios:
        definition_hash, calibration per client stack, server facts (loop, timer lateness), stop reason of adaptive
-       repeats per point; environment: cpu_model, uvloop. Version 1 files are upgraded when read (see
-       ``_upgrade_v1``): created_ns = start_ns (waits were not recorded), service_us = -1 (unknown).
+       repeats per point; runs: clock_offsets_ns of client processes (Ray); environment: cpu_model, uvloop.
+       Version 1 files are upgraded when read (see ``_upgrade_v1``): created_ns = start_ns (waits were not
+       recorded), service_us = -1 (unknown).
 """
 
 from __future__ import annotations
@@ -108,6 +109,9 @@ class RunResult(_Frozen):
     reason: str = ""
     """Why the run failed, if it did."""
     samples: Samples
+    clock_offsets_ns: tuple[int, ...] = ()
+    """Each client process's estimated clock offset from the driver (Ray engine), applied to its samples; ()
+    when every process reads the same clock (one process, or client processes on one host)."""
 
     @property
     def tasks(self) -> int:

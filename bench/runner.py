@@ -5,26 +5,27 @@ after every scenario, the local server kept alive (and restarted if it dies), Ct
 
 The seams, one module each: ``bench.preflight`` (refuse what cannot run), ``bench.targets`` (what a task does),
 ``bench.recording`` (per-task bookkeeping), ``bench.timed`` (one timed run), this module (everything around them),
-``bench.server`` (the local server's lifecycle). Measurement rules: /work/shared/DESIGN.md, "Measurement rules".
-Progress is reported only between runs, never inside a timed region.
+``bench.server`` (the local server's lifecycle), ``bench.processes`` / ``bench.ray_engine`` (client processes).
+The measurement rules are in the README's "Architecture" section. Progress is reported only between runs, never
+inside a timed region.
 """
 
 from __future__ import annotations
 
 import asyncio
-import resource
-import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
 import aiohttp
 
-from bench.errors import RunError
+from bench.errors import RunError, WarmupError
 from bench.loops import loop_factory
 from bench.plan import Plan, Point, Round, make_plan
 from bench.preflight import preflight
+from bench.processes import ClientPool, RunSpec
 from bench.recording import service_us
 from bench.results import (
     Calibration,
@@ -42,7 +43,7 @@ from bench.server import LocalServer
 from bench.stats import StopRule, median, median_interval, paired_ratios
 from bench.strategies import REFERENCE
 from bench.targets import HttpSyncOp, driver_class, driver_for, new_session
-from bench.timed import execute
+from bench.timed import Pool, execute, execute_shared, peak_rss_mb
 
 
 class ProgressSink(Protocol):
@@ -130,24 +131,32 @@ def run_point(
     base_url: str,
     progress: ProgressSink,
     server_gone: Callable[[], str | None] = lambda: None,
+    pool: Pool | None = None,
+    sources: tuple[str, ...] = (),
 ) -> str:
     """Every round of one task count, recorded into ``record``; returns why the rounds stopped.
 
     The plan's rounds run first (warm-up, then ``repeats`` or ``min_repeats``); under ``repeats: auto`` more rounds
     follow, in the plan's balanced order, until the stop rule says the intervals are precise enough or a limit is
-    reached. ``server_gone`` is asked after each run; a reason from it stops the point with ServerDied.
+    reached. ``server_gone`` is asked after each run; a reason from it stops the point with ServerDied. With a
+    ``pool`` (client processes or Ray actors) every run is spread over it.
     """
     scenario = record.scenario
     specs = {s.label: s for s in scenario.strategies}
-    driver = driver_for(scenario, point, base_url)
+    driver = driver_for(scenario, point, base_url, sources)
     measured_s = 0.0
+
+    def one(label: str, repeat: int, position: int) -> RunResult:
+        if pool is not None:
+            spec = RunSpec(scenario, point, label, base_url, sources)
+            return execute_shared(pool, spec, repeat=repeat, position=position)
+        return runner.run(execute(specs[label].build(), label, driver, scenario, repeat=repeat, position=position))
 
     def play(rnd: Round) -> None:
         nonlocal measured_s
         started = time.monotonic()
         for position, label in enumerate(rnd.order):
-            strategy = specs[label].build()
-            run = runner.run(execute(strategy, label, driver, scenario, repeat=rnd.repeat, position=position))
+            run = one(label, rnd.repeat, position)
             gone = server_gone()
             if gone:
                 raise ServerDied(gone)
@@ -264,24 +273,52 @@ async def calibrate(base_url: str, requests: int = CALIBRATION_REQUESTS) -> dict
     }
 
 
+@dataclass(frozen=True)
+class Engine:
+    """Where client work runs: 'local' (this process, or ``processes: k`` child processes on this host) or 'ray'
+    (one Ray actor per client process, on the cluster at ``address``, or a local one when None)."""
+
+    name: str = "local"
+    address: str | None = None
+
+    def pool(self, scenario: Scenario) -> Pool | None:
+        """The started pool of client processes for ``scenario``, or None to run in this process."""
+        if self.name == "ray":
+            from bench.ray_engine import RayPool
+
+            ray_pool = RayPool(scenario.processes, scenario.loop, address=self.address)
+            ray_pool.start()
+            return ray_pool
+        if scenario.processes > 1:
+            client_pool = ClientPool(scenario.processes, scenario.loop)
+            client_pool.start()
+            return client_pool
+        return None
+
+
 def run_scenario(
     record: ScenarioRecord,
     server: LocalServer | None,
     progress: ProgressSink,
     server_gone: Callable[[], str | None] = lambda: None,
+    engine: Engine = Engine(),
+    sources: tuple[str, ...] = (),
 ) -> ScenarioResult:
     """Run one scenario into ``record`` (against ``server`` when its target needs the local server); a dying
-    server ends it as 'failed' with the reason."""
+    server or a failed warm-up ends it as 'failed' with the reason."""
     base_url = server.url if server is not None else ""
     scenario = record.scenario
     progress.scenario_started(scenario.name, record.plan.total_runs)
+    pool: Pool | None = None
     try:
+        pool = engine.pool(scenario)
         with asyncio.Runner(loop_factory=loop_factory(scenario.loop)) as runner:
             if server is not None:
                 record.calibration = runner.run(calibrate(server.url))
                 server.stats(reset=True)  # lateness from here on: the scenario's own requests
             for point in record.plan.points:
-                record.close_point(point, run_point(runner, record, point, base_url, progress, server_gone))
+                stop = run_point(runner, record, point, base_url, progress, server_gone, pool, sources)
+                record.close_point(point, stop)
             if server is not None:
                 facts = server.stats(reset=True)
                 record.server = ServerFacts(
@@ -289,15 +326,19 @@ def run_scenario(
                 )
     except ServerDied as exc:
         return record.result("failed", str(exc))
+    except WarmupError as exc:
+        return record.result("failed", server_gone() or f"the connection pool could not be warmed: {exc}")
     except (aiohttp.ClientError, RunError) as exc:  # calibration or /stats could not reach the server
         return record.result("failed", server_gone() or f"the local server did not answer: {exc}")
+    except BaseException:  # Ctrl-C, SIGTERM: the children are mid-run and not listening; stop them at once
+        if pool is not None:
+            pool.stop(graceful=False)
+            pool = None
+        raise
+    finally:
+        if pool is not None:
+            pool.stop()
     return record.result("ok")
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB (Linux reports KiB, macOS bytes)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
 def run_all(
@@ -306,9 +347,10 @@ def run_all(
     argv: list[str],
     progress: ProgressSink,
     allow_external: bool = False,
+    engine: Engine = Engine(),
 ) -> ResultsFile:
     """Run every scenario against a fresh local server, writing ``results_path`` after each one."""
-    preflight(loaded, allow_external)
+    sources = preflight(loaded, allow_external)
     environment = capture_environment(argv)
     created = now_utc()
     done: list[ScenarioResult] = []
@@ -320,14 +362,16 @@ def run_all(
 
     server: LocalServer | None = None
     try:
-        for path, scenario in loaded:
+        for (path, scenario), spread in zip(loaded, sources, strict=True):
             needs = driver_class(scenario.target).local_server
             if needs:
                 options = scenario.server
-                server = LocalServer.ensure(server, workers=options.workers, backlog=options.backlog, loop=options.loop)
+                server = LocalServer.ensure(
+                    server, workers=scenario.server_workers, backlog=options.backlog, loop=options.loop
+                )
             record = ScenarioRecord(path, scenario, make_plan(scenario))
             try:
-                result = run_scenario(record, server if needs else None, progress, _death_watch(server))
+                result = run_scenario(record, server if needs else None, progress, _death_watch(server), engine, spread)
             except KeyboardInterrupt:
                 result = record.result("interrupted", "interrupted")
                 done.append(result)

@@ -452,7 +452,7 @@ def noise_warnings(values: Sequence[float], *, level: float = 0.95) -> tuple[str
     the interval's stated level already says how little they tell.
 
         >>> noise_warnings([2.0, 1.0, 1.02, 0.98, 1.01])[0]
-        'the first run took 2.0x the median of the others; it was not warmed up: raise warmup in the scenario'
+        'the first run took 2.0x the median of the others; the warm-up was too short: raise warmup in the scenario'
     """
     _check(values, "noise warnings")
     _check_level(level)
@@ -464,7 +464,7 @@ def noise_warnings(values: Sequence[float], *, level: float = 0.95) -> tuple[str
     if first_slow:
         warnings.append(
             f"the first run took {values[0] / median(values[1:]):.1f}x the median of the others; "
-            "it was not warmed up: raise warmup in the scenario"
+            "the warm-up was too short: raise warmup in the scenario"
         )
     flagged: list[int] = [0] if first_slow else []
     if n >= 5:

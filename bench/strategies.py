@@ -99,18 +99,28 @@ class Strategy(ABC):
             k = min(k, connector_limit)
         return max(k, 1)
 
-    def ideal_ms(self, delays_ms: Iterable[float], connector_limit: int | None = None) -> float:
-        """Wall time with zero overhead: the makespan of the effective concurrency over the service times."""
+    def ideal_ms(self, delays_ms: Iterable[float], connector_limit: int | None = None, processes: int = 1) -> float:
+        """Wall time with zero overhead: the makespan of the effective concurrency over the service times; with
+        client processes, the slowest process's makespan over its share (task i runs in process i mod k)."""
         delays = list(delays_ms)
-        return makespan_ms(delays, self.effective_concurrency(len(delays), connector_limit))
+        shares = [delays[j::processes] for j in range(processes)]
+        return max(
+            (makespan_ms(share, self.effective_concurrency(len(share), connector_limit)) for share in shares if share),
+            default=0.0,
+        )
 
-    def critical_path(self, n: int, connector_limit: int | None = None) -> int:
+    def critical_path(self, n: int, connector_limit: int | None = None, processes: int = 1) -> int:
         """Requests made one after another on the longest path: each pays the per-request overhead."""
-        return critical_path_requests(n, self.effective_concurrency(n, connector_limit))
+        shares = [len(range(j, n, processes)) for j in range(processes)]
+        return max(
+            (critical_path_requests(m, self.effective_concurrency(m, connector_limit)) for m in shares if m),
+            default=0,
+        )
 
-    def remainder_label(self, n: int, connector_limit: int | None = None) -> str:
+    def remainder_label(self, n: int, connector_limit: int | None = None, processes: int = 1) -> str:
         """What measured - ideal - overhead is: queueing when several tasks compete, model error when one runs."""
-        return "queueing" if self.effective_concurrency(n, connector_limit) > 1 else "unexplained"
+        in_flight = self.effective_concurrency(max(n // processes, 1), connector_limit) * processes
+        return "queueing" if in_flight > 1 else "unexplained"
 
 
 class AsyncStrategy(Strategy):

@@ -1,7 +1,7 @@
 """Results -> Summary rows: one per (scenario, task count, strategy), from the stats and the ideal model.
 
-    summaries = summarise_file(results)              # once per results file; report, CSV, charts, check take it
-    rows = summaries.scenarios[0]                    # aligned with results.scenarios
+    rows = summarise(results.scenarios[0])           # once per scenario result; report, charts, HTML, check reuse it
+    summaries = summarise_file(results)              # every scenario at once; the CSV (summary_frame) takes it
     rows[0].speedup                                  # median of the per-round ratios sequential / this strategy
 
 Intervals are the distribution-free ones of bench.stats, with the level they reach (``wall_ci_level``,
@@ -11,6 +11,7 @@ which every task finished ok; a row with other runs has them as None and says wh
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
@@ -158,12 +159,15 @@ def _ideal_s(strategy: Strategy, point: PointResult, runs: Sequence[RunResult]) 
     delivered = []
     for run in runs:
         if run.complete and run.samples.service_us and min(run.samples.service_us) >= 0:
-            connector = run.limits.get("connector_limit")
-            delivered.append(strategy.ideal_ms([us / 1000 for us in run.samples.service_us], connector) / 1000)
+            connector, k = run.limits.get("connector_limit"), run.limits.get("processes") or 1
+            delivered.append(strategy.ideal_ms([us / 1000 for us in run.samples.service_us], connector, k) / 1000)
     if delivered:
         return median(delivered), "delivered"
     if point.delays_ms:
-        return strategy.ideal_ms(point.delays_ms, runs[0].limits.get("connector_limit")) / 1000, "requested"
+        limits = runs[0].limits
+        return strategy.ideal_ms(point.delays_ms, limits.get("connector_limit"), limits.get("processes") or 1) / 1000, (
+            "requested"
+        )
     return None, ""
 
 
@@ -267,10 +271,11 @@ def _summarise_strategy(
     complete = missing_reason(runs) is None
     known = bool(point.delays_ms)
     strategy = spec.build()
-    connector = runs[0].limits.get("connector_limit")
+    connector, processes = runs[0].limits.get("connector_limit"), runs[0].limits.get("processes") or 1
     ideal, ideal_source = _ideal_s(strategy, point, runs)
     rtt = rtt_ms.get(strategy.blocking)
-    overhead = strategy.critical_path(point.tasks, connector) * rtt / 1000 if rtt is not None else None
+    path = strategy.critical_path(point.tasks, connector, processes)
+    overhead = path * rtt / 1000 if rtt is not None else None
     ideal_seq = sum(point.delays_ms) / 1000 if known else None
     latencies, waits, waits_recorded = _task_times_ms(runs)
     tasks_run = sum(r.tasks for r in runs)
@@ -310,7 +315,7 @@ def _summarise_strategy(
         limits=dict(runs[0].limits),
         overhead_s=overhead,
         residual_s=wall - ideal - overhead if ideal is not None and overhead is not None and complete else None,
-        residual_kind=strategy.remainder_label(point.tasks, connector),
+        residual_kind=strategy.remainder_label(point.tasks, connector, processes),
         ideal_source=ideal_source,
         unexplained=unexplained(ideal, overhead, wall_ci) if ideal is not None and complete else None,
         requests_per_s=point.tasks / wall if complete and wall > 0 else None,
@@ -331,12 +336,25 @@ def summarise_point(
     return [row for row in rows if row is not None]
 
 
+_DONE: OrderedDict[int, tuple[ScenarioResult, tuple[Summary, ...]]] = OrderedDict()
+"""Summaries already computed, by the identity of the (immutable) scenario result they came from; the result is
+held too, so its id cannot be reused while it is here. Report, CSV, charts, HTML and check all ask for the same
+scenario: it is summarised once."""
+_KEEP = 64
+
+
 def summarise(result: ScenarioResult) -> list[Summary]:
-    """Summaries of every task count and strategy of one scenario."""
-    specs = result.scenario.strategies
-    return [
-        row for point in result.points for row in summarise_point(result.scenario.name, specs, point, overheads(result))
-    ]
+    """Summaries of every task count and strategy of one scenario (computed once per result, then reused)."""
+    done = _DONE.get(id(result))
+    if done is not None and done[0] is result:
+        _DONE.move_to_end(id(result))
+        return list(done[1])
+    specs, rtt = result.scenario.strategies, overheads(result)
+    rows = tuple(row for point in result.points for row in summarise_point(result.scenario.name, specs, point, rtt))
+    _DONE[id(result)] = (result, rows)
+    while len(_DONE) > _KEEP:
+        _DONE.popitem(last=False)
+    return list(rows)
 
 
 def overheads(result: ScenarioResult) -> dict[bool, float]:
@@ -352,7 +370,7 @@ def overheads(result: ScenarioResult) -> dict[bool, float]:
 
 
 def summarise_file(results: ResultsFile) -> Summaries:
-    """Every row of every scenario of a results file, once: hand the result to every report, chart and check."""
+    """Every row of every scenario of a results file, aligned with ``results.scenarios`` (for ``summary_frame``)."""
     return Summaries(tuple(tuple(summarise(result)) for result in results.scenarios))
 
 

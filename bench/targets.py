@@ -36,6 +36,7 @@ import aiohttp
 from pydantic import BaseModel
 
 from bench.errors import ScenarioError, UsageError
+from bench.net import PacedConnector, client_socket_factory, paced_warm
 from bench.plan import Point
 from bench.recording import Answer, AsyncOp, Recorder, SyncOp
 from bench.scenario import CallableTarget, LocalTarget, Scenario, SleepTarget, UrlTarget
@@ -54,11 +55,15 @@ class Driver(ABC, Generic[T]):
     stacks: ClassVar[dict[bool, str]] = {}
     """The client stack used, by ``blocking``: e.g. {False: 'aiohttp', True: 'http.client'} (calibration key)."""
 
-    def __init__(self, target: T, scenario: Scenario, point: Point, base_url: str) -> None:
+    def __init__(
+        self, target: T, scenario: Scenario, point: Point, base_url: str, sources: tuple[str, ...] = ()
+    ) -> None:
         self.target = target
         self.scenario = scenario
         self.point = point
         self.base_url = base_url
+        self.sources = sources
+        """Source addresses to spread connections over (bench.net.plan_sources); () for the default one."""
 
     @classmethod
     def check(cls, where: str, target: T, scenario: Scenario, allow_external: bool) -> None:
@@ -112,16 +117,18 @@ def driver_class(target: BaseModel) -> type[Driver[Any]]:
         raise ScenarioError(f"target kind {getattr(target, 'kind', type(target).__name__)!r} has no driver") from None
 
 
-def driver_for(scenario: Scenario, point: Point, base_url: str) -> Driver[Any]:
+def driver_for(scenario: Scenario, point: Point, base_url: str, sources: tuple[str, ...] = ()) -> Driver[Any]:
     """The driver of ``scenario``'s target, prepared for ``point``."""
-    return driver_class(scenario.target)(scenario.target, scenario, point, base_url)
+    return driver_class(scenario.target)(scenario.target, scenario, point, base_url, sources)
 
 
 # --- HTTP -----------------------------------------------------------------------------------------------------
 
 
-class StampingConnector(aiohttp.TCPConnector):
-    """A TCPConnector that tells the recorder when a request got its connection (its I/O starts then)."""
+class StampingConnector(PacedConnector):
+    """The connector of every run: tells the recorder when a request got its connection (its I/O starts then);
+    paced while warming up, sockets closed with an RST (no TIME_WAIT), spread over source addresses if planned
+    (see bench.net)."""
 
     def __init__(self, recorder: Recorder | None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -136,13 +143,13 @@ class StampingConnector(aiohttp.TCPConnector):
 
 
 def new_session(
-    recorder: Recorder | None, connector_limit: int | None, timeout_s: float, **connector: Any
+    recorder: Recorder | None, connector_limit: int | None, timeout_s: float, sources: tuple[str, ...] = ()
 ) -> aiohttp.ClientSession:
     """A ClientSession for one run: the stamping connector, no per-host limit, no silent retries."""
-    session = aiohttp.ClientSession(
-        connector=StampingConnector(recorder, limit=connector_limit or 0, limit_per_host=0, **connector),
-        timeout=aiohttp.ClientTimeout(total=timeout_s),
+    connector = StampingConnector(
+        recorder, limit=connector_limit or 0, limit_per_host=0, socket_factory=client_socket_factory(sources)
     )
+    session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=timeout_s))
     # aiohttp (3.10+) resends an idempotent request once when a pooled connection turns out dead, and says
     # nothing: a reset would cost two delays and count as none. There is no public switch; this is the one place
     # iobench touches it, and tests/test_targets.py fails if the attribute goes away.
@@ -150,14 +157,19 @@ def new_session(
     return session
 
 
-async def warm_pool(session: aiohttp.ClientSession, url: str, connections: int) -> None:
-    """Open ``connections`` keep-alive connections by making that many concurrent requests."""
+async def warm_pool(session: aiohttp.ClientSession, url: str, connections: int, backlog: int | None = None) -> float:
+    """Open ``connections`` keep-alive connections, paced to the listen backlog (bench.net.paced_warm); seconds
+    taken, or WarmupError. Sessions not made by ``new_session`` are warmed with plain concurrent requests."""
+    connector = session.connector
+    if isinstance(connector, PacedConnector):
+        return await paced_warm(session, connector, url, connections, backlog=backlog)
 
     async def one() -> None:
         async with session.get(url) as response:
             await response.read()
 
     await asyncio.gather(*(one() for _ in range(connections)))
+    return 0.0
 
 
 def http_op(session: aiohttp.ClientSession, urls: tuple[str, ...]) -> AsyncOp:
@@ -227,8 +239,10 @@ class HttpDriver(Driver[T]):
     sockets = True
     stacks: ClassVar[dict[bool, str]] = {False: "aiohttp", True: "http.client"}
 
-    def __init__(self, target: T, scenario: Scenario, point: Point, base_url: str) -> None:
-        super().__init__(target, scenario, point, base_url)
+    def __init__(
+        self, target: T, scenario: Scenario, point: Point, base_url: str, sources: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(target, scenario, point, base_url, sources)
         self.urls = self.task_urls()
         self.warm_url = self.warm_target()
 
@@ -250,9 +264,10 @@ class HttpDriver(Driver[T]):
         self, recorder: Recorder, connections: int, connector_limit: int | None
     ) -> AsyncIterator[AsyncOp]:
         """A fresh session whose pool holds ``connections`` warm connections (capped by the connector limit)."""
-        async with new_session(recorder, connector_limit, self.scenario.timeout_s) as session:
+        async with new_session(recorder, connector_limit, self.scenario.timeout_s, self.sources) as session:
             if self.warm_url:
-                await warm_pool(session, self.warm_url, min(connections, connector_limit or connections))
+                wanted = min(connections, connector_limit or connections)
+                await warm_pool(session, self.warm_url, wanted, self.caps().get("listen_backlog"))
             yield http_op(session, self.urls)
 
     @contextlib.contextmanager

@@ -13,14 +13,18 @@ from __future__ import annotations
 import asyncio
 import gc
 import resource
+import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from bench.recording import Recorder
+from bench.recording import Recorder, peak_overlap
 from bench.results import RunResult
 from bench.scenario import Scenario
 from bench.strategies import AsyncStrategy, BlockingStrategy, Strategy, TaskFailed
-from bench.targets import Driver
+from bench.targets import Driver, driver_for
+
+if TYPE_CHECKING:
+    from bench.processes import MergedRun, RunSpec
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,7 @@ async def _timed_threads(strategy: BlockingStrategy, driver: Driver[Any], record
     return Timing(wall, outcome, reason)
 
 
-def _quiet_task_failures(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+def quiet_task_failures(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
     """Drop 'exception was never retrieved' for task failures (already recorded); report anything else."""
     if isinstance(context.get("exception"), TaskFailed):
         return
@@ -131,7 +135,7 @@ async def execute(
     strategy: Strategy, label: str, driver: Driver[Any], scenario: Scenario, *, repeat: int, position: int
 ) -> RunResult:
     """One timed run of ``strategy`` (labelled ``label``) over ``driver``'s work, in the running loop."""
-    asyncio.get_running_loop().set_exception_handler(_quiet_task_failures)
+    asyncio.get_running_loop().set_exception_handler(quiet_task_failures)
     recorder = Recorder(driver.point.tasks, driver.fail_on_status)
     limits = run_limits(strategy, driver, scenario)
     if isinstance(strategy, BlockingStrategy):
@@ -150,7 +154,7 @@ async def execute(
         wall_ns=timing.wall_ns,
         last_end_ns=max(samples.end_ns, default=-1),
         peak_inflight=recorder.peak_inflight(),
-        peak_queued=recorder.peak_waiting() if limits["connector_limit"] else 0,
+        peak_queued=recorder.peak_connecting() if limits["connector_limit"] else 0,
         limits=limits,
         finished=counts.finished,
         failed=counts.failed,
@@ -159,4 +163,51 @@ async def execute(
         outcome=timing.outcome,  # type: ignore[arg-type]
         reason=timing.reason,
         samples=samples,
+    )
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
+
+
+class Pool(Protocol):
+    """k client processes (bench.processes.ClientPool) or Ray actors (bench.ray_engine.RayPool)."""
+
+    k: int
+
+    def run(self, spec: RunSpec) -> MergedRun:
+        """One timed run over every process: prepare, barrier, common start, merged samples."""
+        ...
+
+    def stop(self, graceful: bool = True) -> None:
+        """End every process (none is left behind); not ``graceful``: at once, they may be mid-run."""
+        ...
+
+
+def execute_shared(pool: Pool, spec: RunSpec, *, repeat: int, position: int) -> RunResult:
+    """One timed run of ``spec`` spread over the pool's processes, as one RunResult (caps are per process)."""
+    merged = pool.run(spec)
+    samples = merged.samples
+    driver = driver_for(spec.scenario, spec.point, spec.base_url, spec.sources)
+    limits = {**run_limits(spec.strategy(), driver, spec.scenario), "processes": pool.k}
+    return RunResult(
+        strategy=spec.label,
+        repeat=repeat,
+        position=position,
+        loop=spec.scenario.loop,
+        wall_ns=merged.wall_ns,
+        last_end_ns=max(samples.end_ns, default=-1),
+        peak_inflight=peak_overlap(samples.start_ns, samples.end_ns),
+        peak_queued=0,
+        limits=limits,
+        finished=samples.error.count(""),
+        failed=len(samples.error) - sum(samples.error.count(e) for e in ("", "cancelled", "not_started")),
+        cancelled=samples.error.count("cancelled"),
+        not_started=samples.error.count("not_started"),
+        outcome=merged.outcome,  # type: ignore[arg-type]
+        reason=merged.reason,
+        samples=samples,
+        clock_offsets_ns=merged.offsets_ns,
     )

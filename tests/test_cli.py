@@ -152,6 +152,8 @@ def test_charts_written_in_parallel_match_the_sequential_ones(tmp_path: Path) ->
     serial = write_charts_parallel(results, tmp_path / "b", ("png",), workers=1)
     assert [p.name for p in parallel] == sorted(p.name for p in serial)
     assert len(parallel) == 8
+    for drawn in parallel:  # the same pixels, not only the same names
+        assert drawn.read_bytes() == (tmp_path / "b" / drawn.name).read_bytes(), drawn.name
 
 
 # --- files ----------------------------------------------------------------------------------------------
@@ -208,7 +210,7 @@ def test_overrides_replace_fields_and_revalidate() -> None:
     ("change", "message"),
     [
         ({"tasks": (0,)}, "--tasks: Input should be greater than or equal to 1 (scenario tiny)"),
-        ({"repeats": 0}, "--repeats: Input should be greater than or equal to 1 (scenario tiny)"),
+        ({"repeats": 0}, "--repeats: must be between 1 and 1000, or 'auto' (got 0) (scenario tiny)"),
         ({"warmup": -1}, "--warmup: Input should be greater than or equal to 0 (scenario tiny)"),
     ],
 )
@@ -216,6 +218,25 @@ def test_bad_overrides_name_the_option(change: dict[str, object], message: str) 
     with pytest.raises(UsageError) as info:
         apply_overrides(TINY, **change)  # type: ignore[arg-type]
     assert str(info.value) == message
+
+
+def test_fixed_repeats_drop_the_keys_of_repeats_auto() -> None:
+    auto = parse_scenario(
+        "name: auto\ntasks: 4\ntarget: {latency: {dist: fixed, ms: 5}}\nrepeats: auto\nprecision: 2%\nmin_repeats: 6\n"
+    )
+    fixed = apply_overrides(auto, repeats=3)
+    assert (fixed.repeats, fixed.precision, fixed.min_repeats, fixed.adaptive) == (3, None, None, None)
+    assert apply_overrides(auto, repeats="auto").precision == auto.precision
+
+
+def test_an_override_that_upsets_another_key_names_both() -> None:
+    spread = parse_scenario("name: spread\ntasks: 4\ntarget: {latency: {dist: fixed, ms: 5}}\nprocesses: 2\n")
+    with pytest.raises(UsageError) as info:
+        apply_overrides(spread, tasks=(1,), seed=3)
+    assert str(info.value) == (
+        "processes: 2 is more than the smallest task count (1); every process needs at least one task "
+        "(scenario spread, with --tasks, --seed)"
+    )
 
 
 def test_keyword_expressions() -> None:
@@ -362,13 +383,19 @@ def test_quick_json_on_both_loops(tmp_path: Path) -> None:
     ]
     for row in summary["rows"]:
         low, high = row["interval_s"]
-        assert low <= row["median_s"] <= high and row["level"] == 0.95 and row["runs"] == 3
-        assert row["errors"] == {"failed": 0, "cancelled": 0}
+        assert low <= row["median_s"] <= high and row["runs"] == 3
+        assert row["level"] == 0.75 and row["speedup_level"] == 0.75  # [min, max] of 3 values: 1 - 2 / 2**3
+        assert row["errors"] == {"failed": 0, "cancelled": 0, "not_started": 0, "error_rate": 0.0}
+        assert row["missing_reason"] is None
     gather = summary["rows"][1]
     assert gather["speedup"] > 2 and gather["speedup_interval"][0] <= gather["speedup"]  # 4 x 20 ms vs 20 ms
     assert "quick.asyncio — tests.userfuncs:quick" in done.stderr  # the human tables went to stderr
     results = read_results(Path(summary["results"]))
     assert [s.scenario.seed for s in results.scenarios] == [5, 5]
+    for row in summary["rows"]:  # the interval of 3 runs is their range, which is what reaches 75%
+        [scenario] = [s for s in results.scenarios if s.scenario.name == row["scenario"]]
+        walls = [r.wall_ns / 1e9 for p in scenario.points for r in p.runs if r.strategy == row["strategy"]]
+        assert row["interval_s"] == [min(walls), max(walls)]
 
 
 # --- streaming --------------------------------------------------------------------------------------------
@@ -408,7 +435,10 @@ def test_tables_stream_in_a_log(write_scenario: Callable[[str, str], Path], tmp_
     )
     assert done.returncode == 0, done.stdout
     log = done.stdout
-    assert log.index("iobench: first: done") < log.index("first — ") < log.index("iobench: second: started")
+    table = log.index("\nfirst\nstrategy")  # the title (a scenario without a description) over the table's header
+    assert log.index("iobench: first: done") < table < log.index("iobench: second: started")
+    rows = log[table + 1 : log.index("\nconnector limit", table)].splitlines()  # notes may run on (soft wrap)
+    assert len(rows) >= 6 and max(len(line) for line in rows) <= 100  # 100 columns in a pipe
 
 
 # --- compare and history ----------------------------------------------------------------------------------
@@ -425,16 +455,20 @@ def test_history_table_in_time_order(tmp_path: Path, capsys: pytest.CaptureFixtu
     out, err = capsys.readouterr()
     assert err == f"iobench: skipped {tmp_path / 'notes.json'}: not an iobench results file (no schema_version)\n"
     assert out.splitlines() == [
-        "run (UTC)         commit    scenario  tasks  strategy            speedup [95% CI]  eff.",
-        "2026-11-25 22:12  5cda62c8  flaky        10  gather            4.87x [4.23, 5.00]   62%",
+        "run (UTC)         commit    scenario  tasks  strategy            speedup [CI 93%]  eff.",  # 5 rounds: 93.75%
+        "2026-11-25 22:12  5cda62c8  flaky        10  gather                             -     -",
         "2026-11-25 22:12  5cda62c8  tiny         10  gather            8.97x [8.57, 9.27]   82%",
         "2026-11-25 22:12  5cda62c8  tiny         10  bounded(limit=1)  1.01x [1.00, 1.01]   92%",
-        "2026-11-25 22:12  5cda62c8  flaky        10  gather            4.39x [4.18, 4.87]   52%",
+        "2026-11-25 22:12  5cda62c8  flaky        10  gather                             -     -",
         "2026-11-25 22:12  5cda62c8  tiny         10  gather            8.83x [8.62, 9.17]   80%",
         "2026-11-25 22:12  5cda62c8  tiny         10  bounded(limit=1)  1.00x [0.99, 1.01]   91%",
-        "2026-11-25 22:14  5cda62c8  flaky        10  gather            5.18x [5.06, 5.69]   65%",
-        "2026-11-25 22:14  5cda62c8  tiny         10  gather            1.98x [1.91, 2.04]   18%",
+        "2026-11-25 22:14  5cda62c8  flaky        10  gather                             -     -",
+        # connector limit 2: the ideal of 10 x 20 ms is 5 x 20 ms = 100 ms, over a median of 112.2 ms
+        "2026-11-25 22:14  5cda62c8  tiny         10  gather            1.98x [1.91, 2.04]   89%",
         "2026-11-25 22:14  5cda62c8  tiny         10  bounded(limit=1)  1.01x [0.95, 1.02]   91%",
+        "(-) flaky gather in baseline.json: 3 of 3 runs had failed tasks",  # run-a.json, counted once
+        "(-) flaky gather in run-b.json: 3 of 3 runs had failed tasks",
+        "(-) flaky gather in run-regressed.json: 3 of 3 runs had failed tasks",
         f"chart:   {plots / 'history.png'}",
     ]
     assert (plots / "history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -18,7 +18,7 @@ TWENTY_BY_50MS = """\
 name: e2e
 tasks: 20
 target:
-  latency: {dist: fixed, ms: 50}
+  latency: {dist: uniform, low_ms: 30, high_ms: 70}
   bytes: 64
 strategies: [sequential, gather]
 repeats: 3
@@ -68,12 +68,18 @@ def test_recorded_rounds_exclude_warmup_and_cover_each_strategy(run_once: Path) 
 
 
 def test_every_strategy_saw_the_same_per_task_delays(run_once: Path) -> None:
-    """Each task took at least its own delay under every strategy: the server served the planned delays."""
+    """Each task's own planned delay (they all differ) was what the server delivered to it, under every strategy,
+    and no task ended sooner than its delay: swapping two tasks' delays would fail this."""
     [scenario] = read_results(run_once).scenarios
     point = scenario.points[0]
+    assert len(set(point.delays_ms)) == 20  # distinct delays, so a mix-up between tasks shows
     for run in point.runs:
         latencies_ms = [(e - s) / 1e6 for s, e in zip(run.samples.start_ns, run.samples.end_ns, strict=True)]
         assert all(lat >= delay for lat, delay in zip(latencies_ms, point.delays_ms, strict=True))
+        # every task was served at least its own delay: any mix-up of distinct delays between tasks would give
+        # some task a shorter one than planned
+        delivered_ms = [us / 1000 for us in run.samples.service_us]
+        assert all(got >= planned - 0.001 for got, planned in zip(delivered_ms, point.delays_ms, strict=True))
 
 
 def test_sequential_runs_one_at_a_time_and_gather_all_at_once(run_once: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from bench.html_report import html_report
 from bench.plots import applicable_charts
-from bench.report import FIGURES, GLOSSARY, one_level, row_cells
+from bench.report import FIGURES, GLOSSARY, one_level, row_cells, speedup_measured
 from bench.results import ResultsFile, read_results
 from bench.summary import summarise
 from tests.conftest import DATA
@@ -109,12 +109,15 @@ def test_it_holds_every_table_note_definition_and_the_environment(stored: Result
     assert parsed.tags["table"] == len(stored.scenarios)
     for scenario in stored.scenarios:
         rows = summarise(scenario)
-        measured = any(r.speedup is not None for r in rows)
+        measured = speedup_measured(rows)
         for row in rows:
             cells = row_cells(row, measured, one_level(rows))
             for figure in (cells.strategy, *(cells.figures[f] for f in FIGURES)):
                 assert figure in text
-    assert "warning: gather at 8 tasks: spread (IQR) is 83% of the median; the machine may be busy" in text
+    assert (
+        "warning: gather at 8 tasks: the 75% interval spans a factor 2.7 (0.0236 to 0.0645), too wide to tell "
+        "strategies apart; run more rounds (repeats: 10) on a quieter machine"
+    ) in text
     assert "(-) overhead, queueing: no per-request overhead was measured" in text
     assert "connector limit: none (aiohttp default of 100 lifted)" in text  # the caps
     assert "file descriptors: soft 20000, hard 20000" in text

@@ -176,3 +176,12 @@ def test_negative_or_nan_delays_are_refused(delays: list[float]) -> None:
         makespan_ms(delays, 2)
     with pytest.raises(ValueError, match=r"^delays must be non-negative numbers$"):
         _strategy("sequential").ideal_ms(delays)
+
+
+def test_client_processes_each_run_their_share():
+    # task i runs in process i mod k: shares [5, 1, 4] and [1, 1]
+    assert _strategy("sequential").ideal_ms(DELAYS, processes=2) == 10.0  # the slower process's sum
+    assert _strategy("gather").ideal_ms(DELAYS, processes=2) == 5.0
+    assert _strategy({"bounded": {"limit": 1}}).ideal_ms(DELAYS, processes=2) == 10.0  # a semaphore per process
+    assert _strategy("sequential").critical_path(5, processes=2) == 3
+    assert _strategy("sequential").remainder_label(10, processes=2) == "queueing"  # two requests in flight

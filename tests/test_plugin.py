@@ -6,16 +6,24 @@ compare-fail run a small test file in an inline pytester session with ``--benchm
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
+import tomllib
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from bench.errors import EnvironmentLimitError, UsageError
+from bench import _pytest_benchmark_compat as compat
+from bench import timed
+from bench.errors import EnvironmentLimitError, RunError, UsageError
 from bench.loops import UVLOOP_MISSING, loop_factory
 from bench.pytest_plugin import AsyncBenchmark, SpeedupMeter, StrategyFactory, loop_name
+from bench.stats import median, paired_ratios, speedup_interval
+
+REPO = Path(__file__).resolve().parents[1]
 
 pytest_plugins = ["pytester"]
 
@@ -109,16 +117,96 @@ def test_strategy_refuses_thread_pools_and_bad_sizes(iobench_strategy: StrategyF
         iobench_strategy("gahter")
     with pytest.raises(UsageError, match=r"tasks must be a whole number of at least 1, got 0"):
         iobench_strategy("gather", tasks=0)
+    with pytest.raises(UsageError, match=r"^iobench_strategy: status: must be at most 599 \(got 700\)$"):
+        iobench_strategy("gather", status=700)
 
 
-def test_speedup_without_rounds_times_one_run_of_each(iobench_speedup: SpeedupMeter) -> None:
+# --- one run path: the defaults, failure rule and recording of `iobench run` ---------------------------------------
+
+
+def test_the_pytest_benchmark_hooks_the_plugin_uses_are_there(benchmark: Any) -> None:
+    """Fails, naming the hook and the version, when pytest-benchmark changes a private hook the plugin relies on."""
+    assert compat.hook_problems(benchmark) == []
+    (bound,) = (
+        d
+        for d in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+        if d.startswith("pytest-benchmark")
+    )
+    assert bound == f"pytest-benchmark{compat.SUPPORTED}"
+    benchmark(lambda: None)  # a fixture left unused makes pytest-benchmark warn
+
+
+def test_a_changed_hook_is_named_with_the_version() -> None:
+    fixture = SimpleNamespace(_timer=lambda: 0.0, _disable_gc=False)
+    assert compat.hook_problems(fixture, installed="6.0.0") == [
+        "BenchmarkFixture._make_runner is missing in pytest-benchmark 6.0.0 (iobench supports >=4.0,<6); iobench "
+        "needs it: method (function_to_benchmark, args, kwargs) -> runner(loops_range)",
+        "pytest-benchmark 6.0.0 (iobench supports >=4.0,<6): its private hooks _make_runner, _timer, _disable_gc "
+        "were not checked against this version",
+    ]
+    fixture.__dict__["_make_runner"] = lambda function, args: None
+    assert compat.hook_problems(fixture, installed="5.1.0") == [
+        "BenchmarkFixture._make_runner takes (function, args) in pytest-benchmark 5.1.0 (iobench supports "
+        ">=4.0,<6); iobench needs: method (function_to_benchmark, args, kwargs) -> runner(loops_range)"
+    ]
+    with pytest.raises(RuntimeError, match=r"^iobench's pytest plugin cannot run here: BenchmarkFixture._timer is"):
+        compat.check_hooks(SimpleNamespace(_make_runner=lambda f, a, k: None, _disable_gc=False))
+
+
+def test_no_connector_limit_by_default_as_in_scenarios(
+    iobench_strategy: StrategyFactory, iobench_runner: asyncio.Runner
+) -> None:
+    run = iobench_strategy("gather", tasks=120, delay_ms=300)
+    assert run.limits["connector_limit"] is None  # the old plugin capped sessions at aiohttp's 100
+    iobench_runner.run(run())
+    assert run.peak_inflight > 100  # all 120 overlap within their 300 ms; a limit of 100 would cap this at 100
+
+
+def test_the_failure_rule_is_the_recorders(iobench_strategy: StrategyFactory, iobench_runner: asyncio.Runner) -> None:
+    iobench_runner.run(iobench_strategy("gather", tasks=3, delay_ms=1, status=203)())  # below 400: a success
+    failing = iobench_strategy("gather", tasks=3, delay_ms=1, status=404)
+    with pytest.raises(RunError, match=r"^gather: task \d: HTTP 404$"):
+        iobench_runner.run(failing())
+    assert failing.recorder.error == ["http_status"] * 3
+    iobench_runner.run(iobench_strategy("sequential", tasks=2, delay_ms=1, status=500, fail_on_status=False)())
+
+
+def test_every_task_is_recorded_as_iobench_run_records_it(
+    iobench_strategy: StrategyFactory, iobench_runner: asyncio.Runner
+) -> None:
+    run = iobench_strategy({"bounded": {"limit": 2}}, tasks=6, delay_ms=5)
+    for _ in range(2):  # a second run starts from empty buffers
+        iobench_runner.run(run())
+        samples = run.recorder.samples()
+        assert samples.error == ("",) * 6
+        assert samples.status == (200,) * 6
+        assert all(
+            0 <= c <= s < e for c, s, e in zip(samples.created_ns, samples.start_ns, samples.end_ns, strict=True)
+        )
+        assert all(timing is not None for timing in run.recorder.timing)  # the server's Server-Timing, kept
+    assert run.peak_inflight == 2  # the semaphore, seen in the recorded start/end stamps
+
+
+def test_speedup_without_rounds_warms_then_pairs_one_round(
+    iobench_speedup: SpeedupMeter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[str, int]] = []
+    real = timed.execute
+
+    async def watched(strategy: Any, label: str, *args: Any, repeat: int, position: int) -> Any:
+        calls.append((label, repeat))
+        return await real(strategy, label, *args, repeat=repeat, position=position)
+
+    monkeypatch.setattr(timed, "execute", watched)  # observed, not replaced: every run still hits the server
     result = iobench_speedup("gather", tasks=5, delay_ms=20)
-    extra = iobench_speedup.async_benchmark.extra_info
+    assert sorted(calls) == [("gather", -1), ("gather", 0), ("sequential", -1), ("sequential", 0)]
+    extra = iobench_speedup.extra_info
     assert (result.strategy, result.reference) == ("gather", "sequential")
     assert result.speedup > 1.5  # 5 overlapping 20 ms waits against 5 in a row: ideal 5x
-    assert extra["speedup_vs_sequential"] == result.speedup
+    assert result.interval.level == 0.0  # one pair gives a figure, not an interval
+    assert extra["speedup_vs_sequential"] == result.speedup == result.reference_s / result.strategy_s
     assert extra["sequential_s"] == result.reference_s
-    assert (extra["strategy"], extra["tasks"], extra["delay_ms"]) == ("gather", 5, 20)
+    assert (extra["strategy"], extra["tasks"], extra["delay_ms"], extra["rounds"]) == ("gather", 5, 20, 1)
 
 
 # --- inner pytest runs with real rounds ----------------------------------------------------------------------------
@@ -292,18 +380,51 @@ def test_missing_uvloop_gives_the_exact_message(pytester: pytest.Pytester, monke
     assert f"ERROR: {UVLOOP_MISSING}" in output(by_option)
 
 
-def test_strategy_speedup_lands_in_the_saved_extra_info(pytester: pytest.Pytester) -> None:
+def test_speedup_rounds_are_paired_balanced_and_shown_in_the_terminal(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_strategy="""
-        def test_gather(iobench_speedup):
-            assert iobench_speedup("gather", tasks=10, delay_ms=20).speedup > 2
+        from bench import timed
+
+        def test_gather(iobench_speedup, monkeypatch):
+            orders = {}
+            real = timed.execute
+
+            async def watched(strategy, label, *args, repeat, position):
+                orders.setdefault(repeat, []).append(label)
+                return await real(strategy, label, *args, repeat=repeat, position=position)
+
+            monkeypatch.setattr(timed, "execute", watched)
+            assert iobench_speedup("gather", tasks=10, delay_ms=20, rounds=4, warmup=1).speedup > 2
+            assert sorted(orders) == [-1, 0, 1, 2, 3]   # the warm-up round runs the reference too
+            assert all(sorted(o) == ["gather", "sequential"] for o in orders.values())
+            assert sorted(orders[r][0] for r in range(4)) == ["gather", "gather", "sequential", "sequential"]
         """
     )
     result = run(pytester, "--benchmark-json=out.json")
     assert result.ret == 0, output(result)
     (bench,) = json.loads((pytester.path / "out.json").read_text(encoding="utf-8"))["benchmarks"]
     extra = bench["extra_info"]
+    assert bench["stats"]["rounds"] == extra["rounds"] == 4  # pytest-benchmark's stats are the strategy's walls
     assert extra["strategy"] == "gather"
     assert extra["speedup_vs_sequential"] > 2  # ideal 10x; generous for a loaded CI machine
     assert extra["sequential_s"] > bench["stats"]["median"]
-    assert extra["speedup_vs_sequential"] == pytest.approx(extra["sequential_s"] / bench["stats"]["median"])
+    assert extra["speedup_level"] == 0.875  # [min, max] of 4 paired ratios
+    low, high = extra["speedup_interval"]
+    assert low <= extra["speedup_vs_sequential"] <= high
+    lines = result.stdout.lines
+    header = next(i for i, line in enumerate(lines) if "iobench speedups (median of paired per-round ratios)" in line)
+    speedup = extra["speedup_vs_sequential"]
+    assert lines[header + 1].startswith(
+        f"test_strategy.py::test_gather: gather {speedup:#.3g}x vs sequential, CI 87%: "
+    )
+    assert lines[header + 1].endswith(", 4 paired rounds, 10 tasks x 20 ms")
+
+
+def test_speedup_record_is_the_median_of_paired_ratios() -> None:
+    from bench.pytest_plugin import Speedup
+
+    result = Speedup("gather", "sequential", 10, 20.0, (0.05, 0.04, 0.10), (0.2, 0.2, 0.2))
+    assert result.ratios == paired_ratios((0.2, 0.2, 0.2), (0.05, 0.04, 0.10)) == (4.0, 5.0, 2.0)
+    assert result.speedup == median(result.ratios) == 4.0  # not 0.2 / median(0.05, 0.04, 0.10) = 4.0 by chance
+    assert result.interval == speedup_interval((4.0, 5.0, 2.0))
+    assert result.describe() == "gather 4.00x vs sequential, CI 75%: 2.00x-5.00x, 3 paired rounds, 10 tasks x 20 ms"

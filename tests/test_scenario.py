@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bench import limits, server
+from bench import limits
+from bench import server_app as server
 from bench.errors import ScenarioError, did_you_mean, first_error
 from bench.scenario import (
     DISTRIBUTIONS,

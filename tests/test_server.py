@@ -12,7 +12,8 @@ import pytest
 
 from bench.errors import UsageError
 from bench.loops import fastest_available
-from bench.server import LocalServer, is_loopback, parse_duration, parse_server_timing
+from bench.server import LocalServer, is_loopback
+from bench.server_app import parse_duration, parse_server_timing
 
 
 async def _get(url: str) -> tuple[int, bytes, dict[str, str]]:

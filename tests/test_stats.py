@@ -405,7 +405,7 @@ def test_few_repeats_are_no_warning():
 
 
 def test_slow_first_run():
-    message = "the first run took {}x the median of the others; it was not warmed up: raise warmup in the scenario"
+    message = "the first run took {}x the median of the others; the warm-up was too short: raise warmup in the scenario"
     assert noise_warnings([1.5, 1.0, 1.02]) == (message.format("1.5"),)
     assert noise_warnings([2.3, 1.0, 1.02, 0.98, 1.01, 0.99, 1.0]) == (message.format("2.3"),)
     assert noise_warnings([1.25, 1.0, 1.02]) == ()  # under 1.3x: within what noise does

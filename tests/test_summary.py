@@ -4,6 +4,7 @@ waits from the created/start/end stamps, and summaries computed once per results
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -168,7 +169,7 @@ def test_warnings_are_on_the_walls_in_round_order() -> None:
     walls = (300.0, 100.0, 102.0, 98.0, 101.0)
     (row,) = summarise(scenario(*(run("sequential", r, w) for r, w in enumerate(walls))))
     assert row.warnings == (
-        "the first run took 3.0x the median of the others; it was not warmed up: raise warmup in the scenario",
+        "the first run took 3.0x the median of the others; the warm-up was too short: raise warmup in the scenario",
     )
 
 
@@ -187,3 +188,15 @@ def test_summary_frame_takes_the_summaries_and_has_the_levels() -> None:
     assert frame.equals(summary_frame(STORED))
     assert {"wall_ci_level", "speedup_ci_level", "error_rate", "missing_reason", "latency_p99_ms"} <= set(frame.columns)
     assert list(frame["wall_ci_level"]) == [0.75] * 6
+
+
+def test_a_scenario_is_summarised_once_and_every_consumer_gets_the_same_rows() -> None:
+    from bench.results import read_results
+    from bench.summary import summarise
+
+    results = read_results(Path(__file__).parent / "data" / "results-v1.json")
+    first = summarise(results.scenarios[0])
+    again = summarise(results.scenarios[0])
+    assert again == first and all(a is b for a, b in zip(again, first, strict=True))  # not recomputed
+    copy = results.scenarios[0].model_copy()
+    assert summarise(copy) == first  # an equal result elsewhere is summarised afresh, to the same rows

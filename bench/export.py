@@ -50,14 +50,26 @@ def _charts_worker(results_json: str, out_dir: str, formats: tuple[str, ...]) ->
     return [str(p) for p in write_charts(results, Path(out_dir), formats)]
 
 
-def write_charts_parallel(results: ResultsFile, out_dir: Path, formats: tuple[str, ...], workers: int) -> list[Path]:
-    """``write_charts`` with the scenarios shared among ``workers`` processes (rendering is CPU-bound)."""
+def _html_worker(results_json: str, path: str) -> list[str]:
+    """Write the HTML report of a serialised results file (runs in a worker process)."""
+    return [str(write_html(ResultsFile.model_validate_json(results_json), Path(path)))]
+
+
+def write_charts_parallel(
+    results: ResultsFile, out_dir: Path, formats: tuple[str, ...], workers: int, html: Path | None = None
+) -> list[Path]:
+    """``write_charts`` with the scenarios shared among ``workers`` processes (rendering is CPU-bound), and the
+    HTML report (which draws every chart again, as inline SVG) written by one more process beside them."""
     if workers < 2 or len(results.scenarios) < 2:
-        return write_charts(results, out_dir, formats)
+        written = write_charts(results, out_dir, formats)
+        return [*written, write_html(results, html)] if html is not None else written
     shares = [results.scenarios[i::workers] for i in range(workers)]
     jobs = [results.model_copy(update={"scenarios": share}).model_dump_json() for share in shares if share]
-    with ProcessPoolExecutor(max_workers=len(jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=len(jobs) + 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        page = pool.submit(_html_worker, results.model_dump_json(), str(html)) if html is not None else None
         done = list(pool.map(_charts_worker, jobs, [str(out_dir)] * len(jobs), [formats] * len(jobs)))
+        if page is not None:
+            done.append(page.result())
     return sorted(Path(p) for paths in done for p in paths)
 
 
@@ -65,10 +77,9 @@ def export_all(
     results: ResultsFile, results_path: Path, plots_dir: Path | None, formats: tuple[str, ...] = ("png", "svg")
 ) -> list[Path]:
     """Markdown and HTML reports (``report.md``, ``report.html`` beside the results), CSVs, and, unless
-    ``plots_dir`` is None, the charts."""
+    ``plots_dir`` is None, the charts (the HTML report draws them too, so it goes with them)."""
     written = [write_markdown(results, results_path.parent / "report.md"), *write_csv(results, results_path)]
-    if plots_dir is not None:  # the HTML report draws every chart too: skipped with them (--no-plots)
-        written.append(write_html(results, results_path.parent / "report.html"))
     if plots_dir is not None:
-        written.extend(write_charts_parallel(results, plots_dir, formats, workers=min(os.cpu_count() or 1, 4)))
+        html = results_path.parent / "report.html"
+        written.extend(write_charts_parallel(results, plots_dir, formats, min(os.cpu_count() or 1, 4), html))
     return written

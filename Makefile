@@ -48,9 +48,9 @@ check: $(STAMP)
 		$(BIN)/iobench check results/gate.json; \
 	fi
 
-## make perf: iobench's own cost against hand-written aiohttp code (PERF_ARGS=--full for 5 complete runs)
+## make perf: iobench against hand-written aiohttp code and wrk, one loop, 2 processes, Ray (PERF_ARGS=--full, --no-ray, --markdown)
 perf: $(STAMP)
-	$(BIN)/python -m bench.perf $(PERF_ARGS)
+	$(BIN)/python -m bench.perf --scenarios scenarios $(PERF_ARGS)
 
 ## make lint: ruff and mypy --strict
 lint: $(STAMP)

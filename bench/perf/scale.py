@@ -149,14 +149,16 @@ def wall_jobs(engines: Engines, base_url: str, tasks: int) -> dict[str, Callable
 def throughput_jobs(
     engines: Engines, base_url: str, tasks: int, strategy: str | dict[str, Any] = "gather"
 ) -> dict[str, Callable[[], float]]:
-    """Jobs for ``tasks`` zero-delay tasks under ``strategy`` with each iobench engine."""
+    """Jobs for ``tasks`` zero-delay tasks under ``strategy`` with each iobench engine and the hand-written script."""
     run_spec = {
         name: spec(base_url, tasks, 0.0, strategy, k=1 if name == ONE_LOOP else engines.k) for name in engines.names
     }
-    return {
+    jobs: dict[str, Callable[[], float]] = {
         name: (lambda name=name: engines.run(name, run_spec[name]).wall_ns / 1e9)  # type: ignore[misc]
         for name in engines.names
     }
+    jobs[f"{HAND} {run_spec[ONE_LOOP].label}, one loop"] = lambda: engines.hand(run_spec[ONE_LOOP])
+    return jobs
 
 
 def peak_rss_per_process(engines: Engines, base_url: str, tasks: int) -> dict[str, tuple[float, ...]]:

@@ -344,7 +344,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-ray", action="store_true", help="skip the Ray rows")
     parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
     args = parser.parse_args(argv)
-    console = Console(soft_wrap=True, highlight=False)
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=200)  # a log file: do not fold the table to 80 columns
     err = Console(stderr=True, highlight=False)
     started = time.monotonic()
     figures = run_suite(args.full, args.scenarios, not args.no_ray, lambda what: err.print(f"measuring: {what}"))

@@ -357,6 +357,6 @@ def main(argv: list[str] | None = None) -> int:
         _row(table, figure)
     console.print(table)
     if args.markdown:
-        console.print(markdown(figures), markup=False)
+        console.print(markdown(figures), markup=False, soft_wrap=True)
     err.print(f"make perf took {time.monotonic() - started:.0f} s")
     return 1 if any(f.holds is False for f in figures) else 0

@@ -50,9 +50,9 @@ check: $(STAMP)
 	if [ $$code -eq 4 ]; then echo "make check: inconclusive (exit 4): the gate could not decide; passing with a warning"; \
 	elif [ $$code -ne 0 ]; then exit $$code; fi
 
-## make perf: iobench's own cost against hand-written aiohttp code (PERF_ARGS=--full for 5 complete runs)
+## make perf: iobench against hand-written aiohttp code and wrk, one loop, 2 processes, Ray (PERF_ARGS=--full, --no-ray, --markdown)
 perf: $(STAMP)
-	$(BIN)/python -m bench.perf $(PERF_ARGS)
+	$(BIN)/python -m bench.perf --scenarios scenarios $(PERF_ARGS)
 
 ## make lint: ruff and mypy --strict
 lint: $(STAMP)

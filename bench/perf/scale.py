@@ -1,141 +1,250 @@
-"""Scale figures (issue 13), measured side by side in one run: ``python -m bench.perf.scale [--tasks N] [--no-ray]``.
+"""Scale figures (issue 13), side by side in one run: ``python -m bench.perf.scale [--tasks 1000 10000] [--no-ray]``.
 
-- wall / ideal of N tasks of a fixed 2 s under gather: one client loop, 2 client processes, 2 Ray actors, and the
-  hand-written single-loop gather, against one server (2 workers, backlog 4096);
-- warm-up of N pooled connections: every request at once (the runner's warm_pool) against ``bench.net.paced_warm``;
-- N zero-delay tasks, 1 warm-up + 3 repeats, three times in a row, with the RST-closing connector: errors and the
-  TIME_WAIT count after each;
+For each task count, against one local server (2 workers, backlog 4096), in interleaved rounds (the first dropped):
+- wall / ideal of N tasks of a fixed 2 s under gather (ideal: the 2 s delay), through the product's run path with
+  one loop (``bench.timed.execute``), 2 client processes and 2 Ray actors (``bench.timed.execute_shared``, what
+  ``processes: 2`` and ``--engine ray`` run), and the hand-written single-loop gather;
+- requests/s of N zero-delay tasks under gather with the same three engines;
 - peak RSS of each client process.
+``--repeats`` adds: N zero-delay tasks, 1 warm-up + 3 repeats, three times in a row, errors and TIME_WAIT after each.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
+import random
+import shutil
+import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
 
-import aiohttp
 from rich.console import Console
 from rich.table import Table
 
-from bench.net import paced_warm, scale_connector, time_wait_count
-from bench.perf.reference import hand_gather
+from bench.errors import EnvironmentLimitError
+from bench.net import time_wait_count
+from bench.perf.reference import hand_bounded, hand_gather, hand_sequential
 from bench.preflight import raise_fd_limit
-from bench.processes import ClientPool, MergedRun, RunSpec
+from bench.processes import ClientPool, RunSpec
+from bench.results import RunResult
 from bench.server import LocalServer
-from bench.targets import LocalDriver, warm_pool
+from bench.stats import median
+from bench.targets import LocalDriver, driver_for, new_session, warm_pool
+from bench.timed import Pool, execute, execute_shared
+
+ONE_LOOP = "one loop"
+HAND = "hand-written"
+BACKLOG = 4096
 
 
-def _spec(base_url: str, tasks: int, delay_ms: float) -> RunSpec:
-    return RunSpec.local(base_url, tasks, delay_ms, timeout_s=120.0, server={"backlog": 4096})
+def spec(base_url: str, tasks: int, delay_ms: float, strategy: str | dict[str, Any] = "gather", k: int = 1) -> RunSpec:
+    """A run of ``tasks`` GETs of ``delay_ms`` on the local server, spread over ``k`` client processes."""
+    keys: dict[str, Any] = {"timeout_s": 120.0, "server": {"backlog": BACKLOG}, "processes": k}
+    return RunSpec.local(base_url, tasks, delay_ms, strategy, **keys)  # type: ignore[arg-type]
 
 
-def _timed(run: Callable[[], MergedRun]) -> MergedRun:
-    run()  # warm-up run, dropped
-    result = run()
-    if result.finished != len(result.error):
-        raise RuntimeError(f"only {result.finished} of {len(result.error)} tasks finished: {result.reason}")
-    return result
+@dataclass
+class Engines:
+    """The ways one run can be executed, each kept open for every run: one loop in this process, ``k`` client
+    processes, ``k`` Ray actors (when Ray is installed and ``ray`` is set), and the hand-written scripts."""
+
+    k: int = 2
+    ray: bool = True
+    pools: dict[str, Pool] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Engine name -> why it is not measured."""
+
+    def __post_init__(self) -> None:
+        self._runner = asyncio.Runner()
+
+    @property
+    def names(self) -> list[str]:
+        """Engines that run iobench, in a fixed order."""
+        return [ONE_LOOP, *self.pools]
+
+    def __enter__(self) -> Engines:
+        pool = ClientPool(self.k)
+        pool.start()
+        self.pools[f"{self.k} processes"] = pool
+        name = f"Ray, {self.k} actors"
+        if not self.ray:
+            self.skipped[name] = "--no-ray"
+            return self
+        try:
+            from bench.ray_engine import RayPool
+
+            ray_pool = RayPool(self.k, num_cpus=2, include_dashboard=False, log_to_driver=False)
+            ray_pool.start()
+            self.pools[name] = ray_pool
+        except EnvironmentLimitError as exc:
+            self.skipped[name] = str(exc)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        for pool in self.pools.values():
+            pool.stop(graceful=exc is None)
+        self._runner.close()
+
+    def run(self, engine: str, run_spec: RunSpec) -> RunResult:
+        """One timed run of ``run_spec`` with ``engine``; RuntimeError unless every task finished ok."""
+        if engine == ONE_LOOP:
+            driver = driver_for(run_spec.scenario, run_spec.point, run_spec.base_url)
+            coro = execute(run_spec.strategy(), run_spec.label, driver, run_spec.scenario, repeat=0, position=0)
+            result = self._runner.run(coro)
+        else:
+            result = execute_shared(self.pools[engine], run_spec, repeat=0, position=0)
+        if not result.complete:
+            raise RuntimeError(f"{engine}, {run_spec.label}: {result.finished} of {run_spec.tasks} tasks finished "
+                               f"ok ({result.reason or 'see the errors'})")  # fmt: skip
+        return result
+
+    def hand(self, run_spec: RunSpec) -> float:
+        """Seconds of the hand-written script for ``run_spec``'s strategy (sequential, bounded or gather)."""
+        driver = driver_for(run_spec.scenario, run_spec.point, run_spec.base_url)
+        assert isinstance(driver, LocalDriver)
+        strategy = run_spec.strategy()
+        if strategy.name == "sequential":
+            script = hand_sequential(driver.urls, driver.warm_url)
+        elif strategy.name == "bounded":
+            script = hand_bounded(driver.urls, driver.warm_url, strategy.limits()["semaphore"] or 100)
+        else:
+            script = hand_gather(driver.urls, driver.warm_url)
+        return self._runner.run(script)
 
 
-def wall_over_ideal(base_url: str, tasks: int, ray: bool) -> list[tuple[str, float, str]]:
-    """(engine, wall / ideal, context) for ``tasks`` x 2 s under gather."""
-    spec = _spec(base_url, tasks, 2000.0)
-    ideal_s = 2.0
-    rows = []
-    for k in (1, 2):
-        with ClientPool(k) as pool:
-            run = _timed(lambda pool=pool: pool.run(spec))  # type: ignore[misc]
-        rss = ", ".join(f"{r:.0f}" for r in run.peak_rss_mb)
-        rows.append((f"{'one loop' if k == 1 else f'{k} processes'}", run.wall_ns / 1e9 / ideal_s,
-                     f"wall {run.wall_ns / 1e9:.2f} s; peak RSS per process {rss} MB"))  # fmt: skip
-    if ray:
-        from bench.ray_engine import RayPool
-
-        with RayPool(2, num_cpus=2, include_dashboard=False, log_to_driver=False) as ray_pool:
-            run = _timed(lambda: ray_pool.run(spec))
-        offsets = ", ".join(f"{o / 1e3:+.0f} us" for o in run.offsets_ns)
-        rows.append(("Ray, 2 actors", run.wall_ns / 1e9 / ideal_s,
-                     f"wall {run.wall_ns / 1e9:.2f} s; clock offsets {offsets}"))  # fmt: skip
-    driver = LocalDriver(spec.scenario.target, spec.scenario, spec.point, base_url)  # type: ignore[arg-type]
-    with asyncio.Runner() as runner:
-        runner.run(hand_gather(driver.urls, driver.warm_url))
-        gc.collect()
-        seconds = runner.run(hand_gather(driver.urls, driver.warm_url))
-    rows.append(("hand-written gather, one loop", seconds / ideal_s, f"wall {seconds:.2f} s"))
-    return rows
-
-
-def warm_up_seconds(base_url: str, connections: int, rounds: int = 2) -> dict[str, list[float]]:
-    """Seconds to open ``connections`` pooled connections: all at once vs paced, interleaved rounds."""
-    url = f"{base_url}/health"
-
-    async def at_once() -> float:
-        timeout = aiohttp.ClientTimeout(total=300)
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), timeout=timeout) as session:
-            start = time.perf_counter()
-            await warm_pool(session, url, connections)
-            return time.perf_counter() - start
-
-    async def paced() -> float:
-        connector = scale_connector(0)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            return await paced_warm(session, connector, url, connections, backlog=4096, timeout_s=300)
-
-    times: dict[str, list[float]] = {"all at once": [], "paced": []}
-    for _ in range(rounds):
-        times["all at once"].append(asyncio.run(at_once()))
-        time.sleep(2)
-        times["paced"].append(asyncio.run(paced()))
-        time.sleep(2)
+def interleaved(
+    jobs: dict[str, Callable[[], float]], rounds: int, seed: int = 0, warmup: int = 1
+) -> dict[str, list[float]]:
+    """Seconds of each job over ``rounds`` rounds, every job once per round in a shuffled order; ``warmup``
+    rounds first, dropped."""
+    rng = random.Random(seed)
+    names = list(jobs)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(warmup + rounds):
+        rng.shuffle(names)
+        for name in names:
+            seconds = jobs[name]()
+            if r >= warmup:
+                times[name].append(seconds)
     return times
 
 
-def repeats_in_a_row(base_url: str, tasks: int, times: int = 3) -> list[str]:
-    """``times`` x (1 warm-up + 3 repeats) of ``tasks`` zero-delay tasks in one client process; a line each."""
-    spec = _spec(base_url, tasks, 0.0)
-    lines = []
-    with ClientPool(1) as pool:
+def wall_jobs(engines: Engines, base_url: str, tasks: int) -> dict[str, Callable[[], float]]:
+    """Jobs for ``tasks`` x 2 s under gather: each iobench engine and the hand-written single-loop gather."""
+    run_spec = {name: spec(base_url, tasks, 2000.0, k=1 if name == ONE_LOOP else engines.k) for name in engines.names}
+    jobs: dict[str, Callable[[], float]] = {
+        name: (lambda name=name: engines.run(name, run_spec[name]).wall_ns / 1e9)  # type: ignore[misc]
+        for name in engines.names
+    }
+    jobs[f"{HAND} gather, one loop"] = lambda: engines.hand(run_spec[ONE_LOOP])
+    return jobs
+
+
+def throughput_jobs(
+    engines: Engines, base_url: str, tasks: int, strategy: str | dict[str, Any] = "gather"
+) -> dict[str, Callable[[], float]]:
+    """Jobs for ``tasks`` zero-delay tasks under ``strategy`` with each iobench engine and the hand-written script."""
+    run_spec = {
+        name: spec(base_url, tasks, 0.0, strategy, k=1 if name == ONE_LOOP else engines.k) for name in engines.names
+    }
+    jobs: dict[str, Callable[[], float]] = {
+        name: (lambda name=name: engines.run(name, run_spec[name]).wall_ns / 1e9)  # type: ignore[misc]
+        for name in engines.names
+    }
+    jobs[f"{HAND} {run_spec[ONE_LOOP].label}, one loop"] = lambda: engines.hand(run_spec[ONE_LOOP])
+    return jobs
+
+
+def peak_rss_per_process(engines: Engines, base_url: str, tasks: int) -> dict[str, tuple[float, ...]]:
+    """Peak RSS (MB) of each client process of each pool after a run of ``tasks`` zero-delay gather tasks."""
+    rss = {}
+    for name, pool in engines.pools.items():
+        merged = pool.run(spec(base_url, tasks, 0.0, k=engines.k))
+        rss[name] = merged.peak_rss_mb
+    return rss
+
+
+def warm_up_seconds(base_url: str, connections: int, rounds: int = 2) -> list[float]:
+    """Seconds the product's warm-up (``bench.targets.warm_pool``, paced) takes to open ``connections``."""
+
+    async def one() -> float:
+        async with new_session(None, None, 300.0) as session:
+            return await warm_pool(session, f"{base_url}/health", connections, BACKLOG)
+
+    times = []
+    for _ in range(rounds):
+        times.append(asyncio.run(one()))
+        time.sleep(1)
+    return times
+
+
+def wrk_requests_per_s(base_url: str, threads: int = 2, connections: int = 100, seconds: int = 5) -> float | None:
+    """Requests/s that ``wrk -t{threads} -c{connections}`` reaches on ``/delay/0ms``; None if wrk is missing."""
+    if shutil.which("wrk") is None:
+        return None
+    argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", f"{base_url}/delay/0ms"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    for line in done.stdout.splitlines():
+        if line.startswith("Requests/sec:"):
+            return float(line.split()[1])
+    raise RuntimeError(f"wrk printed no Requests/sec (exit {done.returncode}): {done.stderr.strip()[-500:]}")
+
+
+def repeats_in_a_row(base_url: str, tasks: int, times: int = 3) -> Iterator[str]:
+    """``times`` x (1 warm-up + 3 repeats) of ``tasks`` zero-delay tasks in one client loop; a line each."""
+    with Engines(ray=False) as engines:
         for attempt in range(times):
             start = time.perf_counter()
-            runs = [pool.run(spec) for _ in range(4)]
-            errors = sum(len(r.error) - r.finished for r in runs)
-            lines.append(
-                f"attempt {attempt + 1}: 4 runs, {errors} task errors, {time.perf_counter() - start:.1f} s, "
-                f"TIME_WAIT now {time_wait_count()}, requests/s {tasks / (runs[-1].wall_ns / 1e9):,.0f}"
+            runs = [engines.run(ONE_LOOP, spec(base_url, tasks, 0.0)) for _ in range(4)]
+            yield (
+                f"attempt {attempt + 1}: 4 runs, all tasks ok, {time.perf_counter() - start:.1f} s, TIME_WAIT now "
+                f"{time_wait_count()}, requests/s {tasks / (runs[-1].wall_ns / 1e9):,.0f}"
             )
-    return lines
+
+
+def scale_table(base_url: str, counts: list[int], ray: bool, rounds: int) -> Table:
+    """The scale table: per task count, wall/ideal at 2 s and requests/s at zero delay, for every engine."""
+    table = Table(title="iobench scale (one server, 2 workers; rounds interleaved, median)", title_justify="left")
+    for column in ("tasks", "engine", "2 s gather: wall / ideal", "zero-delay gather: requests/s", "peak RSS/process"):
+        table.add_column(column, overflow="fold")
+    with Engines(ray=ray) as engines:
+        for tasks in counts:
+            walls = interleaved(wall_jobs(engines, base_url, tasks), rounds)
+            rates = interleaved(throughput_jobs(engines, base_url, tasks), rounds)
+            rss = peak_rss_per_process(engines, base_url, tasks)
+            for name, values in walls.items():
+                rate = f"{tasks / median(rates[name]):,.0f}" if name in rates else "—"
+                memory = ", ".join(f"{r:.0f} MB" for r in rss.get(name, ()))
+                table.add_row(f"{tasks:,}", name, f"{median(values) / 2.0:.2f}", rate, memory)
+        for name, why in engines.skipped.items():
+            table.add_row("", name, "skipped", why, "")
+    return table
 
 
 def main(argv: list[str] | None = None) -> int:
     """Measure and print the scale figures."""
     parser = argparse.ArgumentParser(prog="python -m bench.perf.scale", description=__doc__)
-    parser.add_argument("--tasks", type=int, default=10_000)
+    parser.add_argument("--tasks", type=int, nargs="+", default=[1000, 10_000])
+    parser.add_argument("--rounds", type=int, default=2, help="measured rounds per figure (after 1 warm-up round)")
     parser.add_argument("--no-ray", action="store_true")
-    parser.add_argument("--only", choices=("ideal", "warm", "repeats"), default=None)
+    parser.add_argument("--repeats", action="store_true", help="also: 1 warm-up + 3 repeats, three times in a row")
     args = parser.parse_args(argv)
     raise_fd_limit()
     console, err = Console(highlight=False, width=160), Console(stderr=True, highlight=False)
-    table = Table(title=f"iobench scale, {args.tasks:,} tasks", title_justify="left")
-    for column in ("figure", "measured", "context"):
-        table.add_column(column, overflow="fold")
-    with LocalServer(workers=2, backlog=4096) as url:
-        if args.only in (None, "warm"):
-            err.print("measuring: warm-up")
-            for how, values in warm_up_seconds(url, args.tasks).items():
-                table.add_row(f"warm-up of {args.tasks:,} connections, {how}",
-                              " / ".join(f"{v:.2f} s" for v in values), "rounds interleaved")  # fmt: skip
-        if args.only in (None, "ideal"):
-            err.print("measuring: wall / ideal")
-            for engine, ratio, context in wall_over_ideal(url, args.tasks, not args.no_ray):
-                table.add_row(f"{args.tasks:,} x 2 s gather, wall / ideal: {engine}", f"{ratio:.2f}", context)
-        if args.only in (None, "repeats"):
-            err.print("measuring: repeats in a row")
-            for line in repeats_in_a_row(url, args.tasks):
-                table.add_row(f"{args.tasks:,} zero-delay, warmup 1 + repeats 3", "", line)
-    console.print(table)
+    with LocalServer(workers=2, backlog=BACKLOG) as url:
+        err.print("measuring: warm-up, wall / ideal, requests/s")
+        warm = warm_up_seconds(url, max(args.tasks))
+        console.print(scale_table(url, args.tasks, not args.no_ray, args.rounds))
+        console.print(f"warm-up of {max(args.tasks):,} connections (paced): " + " / ".join(f"{w:.2f} s" for w in warm))
+        if args.repeats:
+            for line in repeats_in_a_row(url, max(args.tasks)):
+                console.print(line)
     return 0
 
 

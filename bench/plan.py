@@ -25,13 +25,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from bench.limits import MAX_DELAY_MS
 from bench.scenario import (
-    Exponential,
-    Fixed,
     Latency,
-    LogNormal,
-    Normal,
     Scenario,
-    Uniform,
 )
 
 
@@ -85,19 +80,8 @@ class Plan:
 
 
 def draw_one(latency: Latency, rng: random.Random) -> float:
-    """One delay in ms from the distribution, clipped to [0, MAX_DELAY_MS] and rounded to 1 us."""
-    match latency:
-        case Fixed(ms=ms):
-            value = ms
-        case Uniform(low_ms=low, high_ms=high):
-            value = rng.uniform(low, high)
-        case Normal(mean_ms=mean, sd_ms=sd):
-            value = rng.gauss(mean, sd)
-        case LogNormal(median_ms=median, sigma=sigma):
-            value = median * rng.lognormvariate(0.0, sigma)
-        case Exponential(mean_ms=mean):
-            value = rng.expovariate(1.0 / mean)
-    return round(min(max(value, 0.0), MAX_DELAY_MS), 3)
+    """One delay in ms from the distribution (its own ``draw``), clipped to [0, MAX_DELAY_MS] and rounded to 1 us."""
+    return round(min(max(latency.draw(rng), 0.0), MAX_DELAY_MS), 3)
 
 
 def draw_delays(latency: Latency, n: int, seed: int) -> tuple[float, ...]:

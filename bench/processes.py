@@ -255,7 +255,8 @@ def child_main(loop: str) -> int:
 
 
 if __name__ == "__main__":  # python -m bench.processes LOOP (started by ClientPool)
-    # Run the imported module's copy, so what the child pickles is bench.processes.ShareResult, not __main__'s.
+    # Run the imported module's copy: one bench.processes in the child, not a second one named __main__ (the records
+    # it pickles live in bench.shares either way).
     from bench.processes import child_main as _imported_main
 
     raise SystemExit(_imported_main(sys.argv[1] if len(sys.argv) > 1 else "asyncio"))

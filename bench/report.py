@@ -1,7 +1,7 @@
-"""Summaries -> tables (rich, Markdown) that fit the width they are given. Nothing here prints; the CLI does.
+"""Summaries -> the terminal's table of a scenario, in the layout that fits the width it is given. Nothing here
+prints; the CLI does.
 
     console.print(scenario_table(result, width=console.width))
-    Path("results/report.md").write_text(markdown_report(results))
 
 Layouts, chosen by width (``layout``): ``wide`` is one line per strategy with every column; ``compact`` keeps the
 main figures on the strategy's line and puts the secondary ones (ideal, overhead, queueing, rate, percentiles,
@@ -10,11 +10,13 @@ No figure is ever cut: a layout is used only when every line of it fits.
 
 Marks (see GLOSSARY): ``*`` speedup over the ideal sequential time, ``-`` figure not available (the reason is a
 note below the table), ``!`` a figure the model cannot explain (the note says why).
+
+The text of each figure is ``bench.report_cells``; the notes, title and glossary ``bench.report_notes``; the
+Markdown report ``bench.report_markdown``. Every name they offer is re-exported here.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,336 +24,42 @@ from rich.cells import cell_len
 from rich.console import Group
 from rich.text import Text
 
-from bench.results import ResultsFile, ScenarioResult
-from bench.summary import BASELINE, Summary, summarise
+from bench.report_cells import FIGURES as FIGURES  # re-exported: the names bench.report has always offered
+from bench.report_cells import MAIN as MAIN
+from bench.report_cells import NA as NA
+from bench.report_cells import UNEXPLAINED as UNEXPLAINED
+from bench.report_cells import Cells as Cells
+from bench.report_cells import coverage_of_range as coverage_of_range
+from bench.report_cells import fmt_level as fmt_level
+from bench.report_cells import fmt_percentiles as fmt_percentiles
+from bench.report_cells import fmt_range as fmt_range
+from bench.report_cells import fmt_ratio as fmt_ratio
+from bench.report_cells import fmt_seconds as fmt_seconds
+from bench.report_cells import fmt_sig as fmt_sig
+from bench.report_cells import headers as headers
+from bench.report_cells import latency_percentiles_ms as latency_percentiles_ms
+from bench.report_cells import missing_reason as missing_reason
+from bench.report_cells import one_level as one_level
+from bench.report_cells import rate_header as rate_header
+from bench.report_cells import rate_per_s as rate_per_s
+from bench.report_cells import row_cells as row_cells
+from bench.report_cells import speedup_level as speedup_level
+from bench.report_cells import speedup_measured as speedup_measured
+from bench.report_cells import unexplained as unexplained
+from bench.report_cells import wall_level as wall_level
+from bench.report_markdown import environment_line as environment_line
+from bench.report_markdown import markdown_glossary as markdown_glossary
+from bench.report_markdown import markdown_report as markdown_report
+from bench.report_markdown import markdown_scenario as markdown_scenario
+from bench.report_notes import GLOSSARY as GLOSSARY
+from bench.report_notes import missing_notes as missing_notes
+from bench.report_notes import notes as notes
+from bench.report_notes import scenario_title as scenario_title
+from bench.results import ScenarioResult
+from bench.summary import Summary, summarise
 
-NA = "-"
-"""Mark of a figure that is not available; a note below the table says why."""
-UNEXPLAINED = "!"
-"""Mark of a figure the model cannot explain; a note below the table says why."""
 GAP = 2
 """Spaces between columns."""
-
-GLOSSARY: tuple[tuple[str, str], ...] = (
-    ("median", "median wall time of the batch over the recorded runs (warm-up excluded)"),
-    (
-        "CI NN%",
-        "interval of the median, with the confidence it really reaches (3 runs reach at most 75%, 5 runs 93%)",
-    ),
-    ("speedup [CI]", "median of the per-round speedups over sequential (paired by round), with its interval"),
-    ("*", "speedup over the ideal sequential time (the sum of the delays): no sequential run was measured"),
-    ("ideal", "wall time with zero overhead, from the exact per-task delays (bench.model)"),
-    ("overhead", "measured per-request overhead x requests made one after another on the critical path"),
-    ("queueing", "median - ideal - overhead: waiting for connections, sockets, the CPU or the GIL"),
-    ("eff.", "ideal / median: how much of the possible concurrency the strategy got"),
-    ("req/s", "tasks / median wall time (tasks/s for targets that make no request)"),
-    ("p50/p90/p99", "percentiles of per-task latency (end - created: waiting included), over all runs"),
-    ("errors", "tasks that did not finish ok, over all runs: failed, cancelled or never started"),
-    ("-", "figure not available; the note below the table says why"),
-    ("!", "the model cannot explain this figure (efficiency above 100%, or queueing below 0 beyond its interval)"),
-)
-"""The table's columns and marks, in the table's words: rendered in the Markdown and HTML reports."""
-
-
-# --- figures of one row: small functions, each reading one thing from the Summary --------------------------------
-
-
-def coverage_of_range(n: int) -> float:
-    """Confidence that the median lies within [min, max] of ``n`` values: ``1 - 2 ** (1 - n)`` (0 for n < 2).
-
-    A percentile bootstrap of the median never reaches beyond the sample's range, so its real confidence is at
-    most this: 75% for 3 runs, 94% for 5, whatever level it was asked for.
-    """
-    return 0.0 if n < 2 else 1.0 - 2.0 ** (1 - n)
-
-
-def wall_level(row: Summary) -> float:
-    """The confidence the median wall time's interval really reaches (order statistics; see bench.stats)."""
-    return row.wall_ci_level
-
-
-def speedup_level(row: Summary) -> float | None:
-    """The confidence of the speedup's interval, None without one."""
-    return row.speedup_ci_level
-
-
-def rate_per_s(row: Summary) -> float | None:
-    """Tasks completed per second of the median run, when every run completed."""
-    return row.requests_per_s
-
-
-def latency_percentiles_ms(row: Summary) -> tuple[float, float, float] | None:
-    """p50, p90, p99 of the per-task latency (end - created) in ms, None when no task ended ok."""
-    lat = row.latency_ms
-    return (lat[50], lat[90], lat[99]) if {50, 90, 99} <= lat.keys() else None
-
-
-def missing_reason(row: Summary, rate_name: str = "req/s") -> str | None:
-    """Why figures of this row are withheld: all those from runs with failed tasks, else the speedup alone."""
-    if not row.missing_reason:
-        return None
-    if row.complete_runs < row.runs:
-        return (
-            f"{row.missing_reason} ({_errors(row)}); no speedup, efficiency, queueing or {rate_name} is computed "
-            "from them"
-        )
-    return row.missing_reason  # its own runs completed: only the speedup is missing (e.g. sequential failed)
-
-
-def speedup_measured(rows: Sequence[Summary]) -> bool:
-    """Whether the table has a sequential row, so speedups are over it (else over the ideal sequential time, ``*``)."""
-    return any(r.speedup is not None or r.strategy == BASELINE for r in rows)
-
-
-def unexplained(row: Summary) -> str | None:
-    """Why the model cannot explain this row, or None: efficiency above 100%, queueing below 0 beyond its interval."""
-    return row.unexplained
-
-
-# --- formatting ---------------------------------------------------------------------------------------------------
-
-
-def fmt_seconds(seconds: float) -> str:
-    """A duration with a unit chosen for it: ``1.234 s``, ``187.3 ms``, ``912 us``."""
-    if abs(seconds) >= 1:
-        return f"{seconds:.3f} s"
-    if abs(seconds) >= 1e-3:
-        return f"{seconds * 1e3:.1f} ms"
-    return f"{seconds * 1e6:.0f} us"
-
-
-def fmt_range(low: float, high: float) -> str:
-    """``2.084–2.091 s``: both ends in the unit of the larger."""
-    unit, scale = ("s", 1.0) if high >= 1 else ("ms", 1e3) if high >= 1e-3 else ("us", 1e6)
-    digits = 3 if unit == "s" else 1 if unit == "ms" else 0
-    return f"{low * scale:.{digits}f}–{high * scale:.{digits}f} {unit}"
-
-
-def fmt_ratio(value: float | None) -> str:
-    """``4.87x``, or ``-`` when there is nothing to compare with."""
-    return NA if value is None else f"{value:.2f}x"
-
-
-def fmt_level(level: float) -> str:
-    """A confidence level, rounded down so it never claims more than it has: ``CI 93%``."""
-    return f"CI {math.floor(level * 100 + 1e-9)}%"
-
-
-def fmt_sig(value: float) -> str:
-    """Three significant digits, without exponents for everyday magnitudes: 0.0321, 5.08, 15.0, 580, 12,400."""
-    return f"{value:,.0f}" if abs(float(f"{value:.3g}")) >= 100 else f"{value:#.3g}"
-
-
-def fmt_percentiles(values_ms: tuple[float, float, float] | None) -> str:
-    """``21.3/22.1/24.5 ms``: three percentiles in one unit, three significant digits each."""
-    if values_ms is None:
-        return NA
-    return "/".join(fmt_sig(v) for v in values_ms) + " ms"
-
-
-def _errors(row: Summary) -> str:
-    parts = []
-    if row.failed_tasks:
-        parts.append(f"{row.failed_tasks} failed")
-    if row.cancelled_tasks:
-        parts.append(f"{row.cancelled_tasks} cancelled")
-    return ", ".join(parts) or "0"
-
-
-def _speedup(row: Summary, measured: bool, one_level: bool) -> str:
-    if not measured:
-        return NA if row.speedup_vs_ideal_sequential is None else fmt_ratio(row.speedup_vs_ideal_sequential) + "*"
-    if row.name == "sequential" and not row.params and row.speedup is not None:
-        return "1.00x"
-    if row.speedup is None or row.speedup_ci is None:
-        return NA
-    low, high = row.speedup_ci
-    level = speedup_level(row)
-    prefix = "" if one_level or level is None else fmt_level(level) + " "
-    return f"{fmt_ratio(row.speedup)} [{prefix}{low:.2f}–{high:.2f}]"
-
-
-def _interval(row: Summary, one_level: bool) -> str:
-    if row.runs < 2:
-        return NA
-    prefix = "" if one_level else fmt_level(wall_level(row)) + " "
-    return prefix + fmt_range(*row.wall_ci_s)
-
-
-def _flag(text: str, row: Summary, figure: str) -> str:
-    """``text`` marked with ``!`` when the model cannot explain ``figure`` of this row."""
-    if text == NA:
-        return text
-    reason = unexplained(row) or ""
-    if figure == "eff." and "faster than the ideal" in reason:
-        return text + UNEXPLAINED
-    if figure == "queueing" and "negative queueing" in reason:
-        return text + UNEXPLAINED
-    if figure == "queueing" and row.residual_kind != "queueing":
-        return f"({text})"  # one request at a time: nothing queues, the remainder is model error
-    return text
-
-
-@dataclass(frozen=True)
-class Cells:
-    """The text of every figure of one summary row, keyed by column header."""
-
-    tasks: str
-    strategy: str
-    figures: dict[str, str]
-    """Figure name (FIGURES) -> text."""
-    failed: bool
-    """Some task did not finish ok."""
-
-
-FIGURES = ("median", "CI", "speedup [CI]", "ideal", "overhead", "queueing", "eff.", "req/s", "p50/p90/p99", "errors")
-"""The figures of a row, in the wide table's order."""
-MAIN = ("median", "CI", "speedup [CI]", "eff.", "errors")
-"""The figures the compact layout keeps on the strategy's own line."""
-
-
-def row_cells(row: Summary, measured: bool, one_level: bool = True) -> Cells:
-    """The text of every figure of one summary row; ``one_level``: the header states the interval level."""
-    rate = rate_per_s(row)
-    queueing = NA if row.residual_s is None else fmt_seconds(row.residual_s)
-    efficiency = NA if row.efficiency is None else f"{row.efficiency:.0%}"
-    return Cells(
-        tasks=str(row.tasks),
-        strategy=row.strategy,
-        figures={
-            "median": fmt_seconds(row.wall_median_s),
-            "CI": _interval(row, one_level),
-            "speedup [CI]": _speedup(row, measured, one_level),
-            "ideal": NA if row.ideal_s is None else fmt_seconds(row.ideal_s),
-            "overhead": NA if row.overhead_s is None else fmt_seconds(row.overhead_s),
-            "queueing": _flag(queueing, row, "queueing"),
-            "eff.": _flag(efficiency, row, "eff."),
-            "req/s": NA if rate is None else fmt_sig(rate),
-            "p50/p90/p99": fmt_percentiles(latency_percentiles_ms(row)),
-            "errors": _errors(row),
-        },
-        failed=bool(row.failed_tasks or row.cancelled_tasks),
-    )
-
-
-def headers(rows: Sequence[Summary], rate_name: str = "req/s") -> dict[str, str]:
-    """Column header of each figure: the interval level in the header when every row has the same one."""
-    wall = {wall_level(r) for r in rows if r.runs >= 2}
-    speed = {level for r in rows if (level := speedup_level(r)) is not None}
-    return {
-        "median": "median",
-        "CI": fmt_level(wall.pop()) if len(wall) == 1 else "CI",
-        "speedup [CI]": f"speedup [{fmt_level(speed.pop())}]" if len(speed) == 1 else "speedup [CI]",
-        "ideal": "ideal",
-        "overhead": "overhead",
-        "queueing": "queueing",
-        "eff.": "eff.",
-        "req/s": rate_name,
-        "p50/p90/p99": "p50/p90/p99",
-        "errors": "errors",
-    }
-
-
-def one_level(rows: Sequence[Summary]) -> bool:
-    """Whether every interval of the table has the same level (then the header states it, not each cell)."""
-    walls = {wall_level(r) for r in rows if r.runs >= 2}
-    speeds = {level for r in rows if (level := speedup_level(r)) is not None}
-    return len(walls) <= 1 and len(speeds) <= 1
-
-
-def rate_header(result: ScenarioResult) -> str:
-    """The rate column's header: req/s for targets that make requests, tasks/s for the others."""
-    return "req/s" if result.scenario.target.kind in ("local", "url") else "tasks/s"
-
-
-# --- notes ----------------------------------------------------------------------------------------------------------
-
-
-def notes(result: ScenarioResult, rows: list[Summary]) -> list[str]:
-    """What a reader must know beside the numbers: caps, calibration, why figures are missing or unexplained, noise."""
-    limit = result.scenario.connector_limit
-    connector = f"connector limit {limit}" if limit else "connector limit: none (aiohttp's default of 100 is lifted)"
-    lines = [f"{connector}; loop: {result.scenario.loop}"]
-    k = result.scenario.processes
-    if k > 1:
-        lines.append(
-            f"client processes: {k}, each with its own event loop and every {k}th task; the caps above and the "
-            "semaphores and pools of the strategies hold in each process"
-        )
-    offsets = next((r.clock_offsets_ns for p in result.points for r in p.runs if r.clock_offsets_ns), ())
-    if offsets:
-        shown = ", ".join(f"{o / 1e3:+.0f} us" for o in offsets)
-        lines.append(f"Ray actors' clock offsets from the driver, estimated and applied: {shown}")
-    if result.calibration:
-        stacks = ", ".join(
-            f"{name} {fmt_seconds(c.median_ms / 1e3)} [{fmt_seconds(c.low_ms / 1e3)}–{fmt_seconds(c.high_ms / 1e3)}, "
-            f"{fmt_level(c.level)}]"
-            for name, c in result.calibration.items()
-        )
-        lines.append(
-            f"per-request overhead, measured: {stacks} (overhead = that x requests in a row; "
-            "queueing = median - ideal - overhead)"
-        )
-    elif result.calibration_rtt_ms is not None:
-        lines.append(
-            f"per-request overhead: {result.calibration_rtt_ms:.3f} ms, measured (overhead = that x requests in a "
-            "row; queueing = median - ideal - overhead)"
-        )
-    if result.server is not None and result.server.lateness_p99_us is not None:
-        lines.append(
-            f"server: {result.server.loop} loop, timer lateness p50 {result.server.lateness_p50_us:.0f} us, "
-            f"p99 {result.server.lateness_p99_us:.0f} us; ideal from the service times the server delivered"
-        )
-    if any(r.residual_kind != "queueing" and r.residual_s is not None for r in rows):
-        lines.append("(queueing in brackets): one request at a time, so nothing queues; the remainder is model error")
-    for row in rows:
-        if row.bound_by:
-            waited = f" ({row.peak_queued} tasks waited for a connection at once)" if row.peak_queued else ""
-            lines.append(f"{row.strategy} at {row.tasks} tasks was capped by its {row.bound_by}{waited}")
-    if rows and not speedup_measured(rows) and any(r.speedup_vs_ideal_sequential for r in rows):
-        lines.append("speedup*: over the ideal sequential time (sum of the delays); no sequential run was measured")
-    lines.extend(missing_notes(result, rows))
-    for row in rows:
-        reason = unexplained(row)
-        if reason:
-            lines.append(f"({UNEXPLAINED}) model cannot explain {row.strategy} at {row.tasks} tasks: {reason}")
-    for row in rows:
-        for warning in row.warnings:
-            lines.append(f"warning: {row.strategy} at {row.tasks} tasks: {warning}")
-    return lines
-
-
-def missing_notes(result: ScenarioResult, rows: Sequence[Summary]) -> list[str]:
-    """One line per reason a ``-`` appears in the table, naming the figures it stands for."""
-    lines = []
-    kind = result.scenario.target.kind
-    if any(r.ideal_s is None for r in rows):
-        lines.append(f"({NA}) ideal, eff.: the per-task delays of a {kind} target are not known")
-    if any(r.overhead_s is None for r in rows):
-        lines.append(
-            f"({NA}) overhead, queueing: no per-request overhead was measured"
-            + ("" if kind == "local" else " (only the local server is calibrated)")
-        )
-    if any(r.runs < 2 for r in rows):
-        lines.append(f"({NA}) CI: one run gives no interval")
-    if not speedup_measured(rows) and all(r.speedup_vs_ideal_sequential is None for r in rows):
-        lines.append(f"({NA}) speedup: no sequential run and no known delays to compare with")
-    for row in rows:
-        reason = missing_reason(row, rate_header(result))
-        if reason:
-            lines.append(f"({NA}) {row.strategy} at {row.tasks} tasks: {reason}")
-    if any(latency_percentiles_ms(r) is None for r in rows):
-        lines.append(f"({NA}) p50/p90/p99: no task ended")
-    return lines
-
-
-def scenario_title(result: ScenarioResult) -> str:
-    """The scenario's name, description and outcome, as the table's title."""
-    sc = result.scenario
-    title = sc.name + (f" — {sc.description}" if sc.description else "")
-    if result.outcome != "ok":
-        title += f"  [{result.outcome}{': ' + result.reason if result.reason else ''}]"
-    return title
 
 
 # --- layouts ------------------------------------------------------------------------------------------------------
@@ -479,44 +187,3 @@ def scenario_table(result: ScenarioResult, width: int = 160) -> Group:
     for note in notes(result, rows):
         parts.append(Text(note, style="yellow" if note.startswith(("warning", f"({UNEXPLAINED})")) else ""))
     return Group(*parts)
-
-
-# --- Markdown -------------------------------------------------------------------------------------------------------
-
-
-def markdown_scenario(result: ScenarioResult) -> str:
-    """One scenario as a Markdown section: heading, table (every column), notes."""
-    rows = summarise(result)
-    measured = speedup_measured(rows)
-    one = one_level(rows)
-    head = headers(rows, rate_header(result))
-    columns = ["tasks", "strategy", *(head[f] for f in FIGURES)]
-    lines = [f"### {scenario_title(result)}", "", "| " + " | ".join(columns) + " |"]
-    lines.append("|" + "|".join("---" if c == "strategy" else "---:" for c in columns) + "|")
-    for row in rows:
-        cells = row_cells(row, measured, one)
-        texts = [cells.tasks, cells.strategy, *(cells.figures[f] for f in FIGURES)]
-        lines.append("| " + " | ".join(t.replace("|", "\\|") for t in texts) + " |")
-    lines.append("")
-    lines.extend(f"- {note}" for note in notes(result, rows))
-    return "\n".join(lines) + "\n"
-
-
-def markdown_glossary() -> str:
-    """The glossary of the table's columns and marks as a Markdown list."""
-    return "\n".join(["#### Reading the tables", "", *(f"- `{term}`: {text}" for term, text in GLOSSARY)]) + "\n"
-
-
-def environment_line(results: ResultsFile) -> str:
-    """``2026-11-25T... · Python 3.11.7 · aiohttp 3.14.5 · Linux ... · 2 CPUs``."""
-    env = results.environment
-    return f"{results.created_utc} · Python {env.python} · aiohttp {env.aiohttp} · {env.os} · {env.cpu_count} CPUs" + (
-        "" if results.complete else " · **incomplete run**"
-    )
-
-
-def markdown_report(results: ResultsFile) -> str:
-    """The whole results file as Markdown, suited to a pull-request comment."""
-    head = ["## iobench report", "", environment_line(results), "", ""]
-    body = "\n".join(markdown_scenario(s) for s in results.scenarios)
-    return "\n".join(head) + body + "\n" + markdown_glossary()

@@ -24,7 +24,7 @@ from bench.strategies import AsyncStrategy, BlockingStrategy, Strategy, TaskFail
 from bench.targets import Driver, driver_for
 
 if TYPE_CHECKING:
-    from bench.processes import MergedRun, RunSpec
+    from bench.shares import MergedRun, RunSpec
 
 
 @dataclass(frozen=True)

@@ -141,7 +141,7 @@ def _compact(cells: Sequence[Cells], head: dict[str, str], width: int, rate_name
     lines = [(_line(header, widths, left), "bold"), (_rule(widths), "dim")]
     for i, (b, c) in enumerate(zip(body, cells, strict=True)):
         if not i or cells[i - 1].tasks != c.tasks:
-            lines.append((f"{c.tasks} tasks", "bold"))
+            lines.append((f"{c.tasks} task{'' if c.tasks == '1' else 's'}", "bold"))
         lines.append((_line(b, widths, left), "red" if c.failed else ""))
         lines += [(text, "dim") for text in _wrap_items(_secondary(c, head, rate_name), width, 2)]
     return Layout("compact", tuple(lines))

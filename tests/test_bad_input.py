@@ -219,6 +219,7 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Ran]:
     return {case: future.result() for case, future in futures.items()}
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_input_exits_2_with_one_exact_message(ran: dict[str, Ran], case: str) -> None:
     folder, before, done = ran[case].folder, ran[case].before, ran[case].done

@@ -40,11 +40,13 @@ def run_cli(*args: str, cwd: Path = REPO, module: str = "bench") -> subprocess.C
 PROGRESS_LINE = re.compile(r"^iobench: [\w.-]+: (started \(\d+ runs\)|done \((ok, |failed, )?\d+\.\d s\))$")
 
 
+@pytest.mark.e2e
 def test_python_dash_m_and_version() -> None:
     done = run_cli("--version")
     assert (done.returncode, done.stdout, done.stderr) == (0, f"iobench {__version__}\n", "")
 
 
+@pytest.mark.e2e
 def test_bad_scenario_exits_2_with_message_and_no_traceback(
     write_scenario: Callable[[str, str], Path], tmp_path: Path
 ) -> None:
@@ -56,6 +58,7 @@ def test_bad_scenario_exits_2_with_message_and_no_traceback(
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.e2e
 def test_missing_scenario_path(tmp_path: Path) -> None:
     done = run_cli("run", str(tmp_path / "nope.yaml"))
     assert (done.returncode, done.stdout) == (2, "")
@@ -84,6 +87,7 @@ def test_report_on_bad_results(tmp_path: Path, capsys: pytest.CaptureFixture[str
     )
 
 
+@pytest.mark.e2e
 def test_serve_refuses_non_loopback_without_flag() -> None:
     done = run_cli("serve", "--host", "0.0.0.0")
     assert done.returncode == 2
@@ -91,6 +95,7 @@ def test_serve_refuses_non_loopback_without_flag() -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.e2e
 def test_run_prints_table_and_writes_everything(write_scenario: Callable[[str, str], Path], tmp_path: Path) -> None:
     path = write_scenario(
         "name: tiny\ntasks: 3\ntarget: {latency: {dist: fixed, ms: 5}}\nrepeats: 2\nwarmup: 0\n", "tiny"
@@ -144,6 +149,7 @@ def test_baseline_stores_a_complete_run(tmp_path: Path, capsys: pytest.CaptureFi
     assert target.read_text(encoding="utf-8") == read_results(DATA / "results-v1.json").model_dump_json()
 
 
+@pytest.mark.e2e
 def test_charts_written_in_parallel_match_the_sequential_ones(tmp_path: Path) -> None:
     from bench.export import write_charts_parallel
 
@@ -280,6 +286,7 @@ def test_loops_as_an_axis() -> None:
         with_loops(TINY, ["trio"])
 
 
+@pytest.mark.e2e
 def test_k_matching_nothing_is_a_usage_error(
     write_scenario: Callable[[str, str], Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -489,6 +496,7 @@ def test_compare_two_runs(capsys: pytest.CaptureFixture[str]) -> None:
 # --- python -m iobench ------------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_python_dash_m_iobench_inside_a_project_with_its_own_bench(tmp_path: Path) -> None:
     (tmp_path / "bench").mkdir()
     (tmp_path / "bench" / "__init__.py").write_text("", encoding="utf-8")

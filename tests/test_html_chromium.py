@@ -14,9 +14,10 @@ from tests.conftest import DATA
 CHROMIUM = Path("/usr/bin/chromium")
 SCRIPT = Path(__file__).parents[1] / "scripts" / "html_screenshot.py"
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (Debian: apt-get install chromium)"
-)
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (Debian: apt-get install chromium)"),
+]
 
 
 def test_chromium_renders_the_report(tmp_path: Path) -> None:

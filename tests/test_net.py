@@ -25,6 +25,8 @@ from bench.net import (
 )
 from bench.server import LocalServer
 
+pytestmark = pytest.mark.e2e
+
 TABLE = """\
   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0100007F:A1B2 0100007F:1F90 06 00000000:00000000 03:00000F2E 00000000     0        0 0 3

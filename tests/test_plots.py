@@ -353,6 +353,7 @@ def test_simulated_sweep_with_many_strategies(fixture: ScenarioResult) -> None:
     assert "x scales differ" in timeline(sim).get_suptitle()
 
 
+@pytest.mark.slow
 def test_write_charts(results: ResultsFile, tmp_path: Path) -> None:
     written = write_charts(results, tmp_path / "plots")
     names = [
@@ -372,6 +373,7 @@ def test_write_charts(results: ResultsFile, tmp_path: Path) -> None:
     assert b"<svg" in written[1].read_bytes()[:1000]
 
 
+@pytest.mark.slow
 def test_write_charts_is_reproducible(results: ResultsFile, tmp_path: Path) -> None:
     one = results.model_copy(update={"scenarios": results.scenarios[1:]})
     first = write_charts(one, tmp_path / "a", formats=("svg",))

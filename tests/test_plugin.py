@@ -23,6 +23,8 @@ from bench.loops import UVLOOP_MISSING, loop_factory
 from bench.pytest_plugin import AsyncBenchmark, SpeedupMeter, StrategyFactory, loop_name
 from bench.stats import median, paired_ratios, speedup_interval
 
+pytestmark = pytest.mark.e2e
+
 REPO = Path(__file__).resolve().parents[1]
 
 pytest_plugins = ["pytester"]

@@ -28,6 +28,8 @@ from bench.runner import NullProgress, run_all
 from bench.scenario import Scenario, load_paths
 from bench.summary import summarise
 
+pytestmark = pytest.mark.e2e
+
 
 def _share(indices: tuple[int, ...], base: int, returned: int, outcome: str = "ok") -> ShareResult:
     n = len(indices)

@@ -10,6 +10,8 @@ import pytest
 from bench.processes import ClientPool, RunSpec
 from bench.ray_engine import ClockOffset, ClockProbe, estimate_offset
 
+pytestmark = pytest.mark.e2e
+
 
 def test_the_offset_comes_from_the_fastest_round_trip() -> None:
     probes = [ClockProbe(0, 900, 1000), ClockProbe(2000, 2150, 2100), ClockProbe(5000, 5000, 9000)]

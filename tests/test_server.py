@@ -15,6 +15,8 @@ from bench.loops import fastest_available
 from bench.server import LocalServer, is_loopback
 from bench.server_app import parse_duration, parse_server_timing
 
+pytestmark = pytest.mark.e2e
+
 
 async def _get(url: str) -> tuple[int, bytes, dict[str, str]]:
     async with aiohttp.ClientSession() as session, session.get(url) as response:

@@ -19,6 +19,8 @@ from bench.server import LocalServer
 from bench.server_app import parse_server_timing
 from bench.stats import quantile
 
+pytestmark = pytest.mark.e2e
+
 LOOPS = ["asyncio", "uvloop"]
 DELAYS_MS = [0.4, 2.5]
 BOUND_US = {0.4: 100.0, 2.5: 500.0}

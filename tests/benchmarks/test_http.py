@@ -8,6 +8,8 @@ import pytest
 
 from bench.pytest_plugin import AsyncBenchmark, SpeedupMeter, StrategyFactory
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.mark.benchmark(group="http: one GET /delay/0ms, warm connection")
 def test_zero_delay_round_trip(async_benchmark: AsyncBenchmark, iobench_strategy: StrategyFactory) -> None:

@@ -38,8 +38,9 @@ body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: 
        max-width: 1180px; padding: 0 1.2em; }
 h1 { font-size: 1.6em; margin-bottom: .2em; } h2 { margin-top: 2.2em; border-bottom: 1px solid #ddd; }
 h3 { font-size: 1.05em; margin: 1.4em 0 .4em; }
-table { border-collapse: collapse; margin: .6em 0; font-variant-numeric: tabular-nums; }
-th, td { padding: .25em .7em; text-align: right; white-space: nowrap; border-bottom: 1px solid #eee; }
+.scroll { overflow-x: auto; max-width: 100%; }
+table { border-collapse: collapse; margin: .6em 0; font-variant-numeric: tabular-nums; font-size: .92em; }
+th, td { padding: .25em .55em; text-align: right; white-space: nowrap; border-bottom: 1px solid #eee; }
 th { border-bottom: 2px solid #bbb; } th.l, td.l { text-align: left; }
 tr.failed td { color: #b00020; } .unexplained { background: #fff3cd; }
 ul.notes li.warning, ul.notes li.unexplained { color: #7a5300; }
@@ -85,7 +86,7 @@ def _table(result: ScenarioResult, rows: list[Summary]) -> str:
     one = one_level(rows)
     head = headers(rows, rate_header(result))
     columns = ["tasks", "strategy", *(head[f] for f in FIGURES)]
-    out = ["<table>", "<thead><tr>"]
+    out = ['<div class="scroll"><table>', "<thead><tr>"]
     out += [f"<th{' class=l' if c == 'strategy' else ''}>{escape(c)}</th>" for c in columns]
     out.append("</tr></thead><tbody>")
     for row in rows:
@@ -97,7 +98,7 @@ def _table(result: ScenarioResult, rows: list[Summary]) -> str:
             attr = f' class="{" ".join(classes)}"' if classes else ""
             out.append(f"<td{attr}>{escape(text)}</td>")
         out.append("</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     return "".join(out)
 
 

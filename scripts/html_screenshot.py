@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from bench.html_report import html_report
-from bench.results import read_results
+from bench.results import read_results, resolve
 
 CHROMIUM = Path("/usr/bin/chromium")
 """Where Debian's chromium package installs its launcher."""
@@ -53,7 +53,7 @@ def main(argv: list[str]) -> int:
     results, png = Path(argv[0]), Path(argv[1])
     png.parent.mkdir(parents=True, exist_ok=True)
     html = png.with_suffix(".html")
-    html.write_text(html_report(read_results(results)), encoding="utf-8")
+    html.write_text(html_report(read_results(resolve(results))), encoding="utf-8")
     screenshot(html, png)
     print(f"report: {html}\nscreenshot: {png}")
     return 0

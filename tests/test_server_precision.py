@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import http.client
 import os
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 
+from bench.perf.lateness import measure
 from bench.server import LocalServer
-from bench.server_app import parse_server_timing
 from bench.stats import quantile
 
 pytestmark = pytest.mark.e2e
@@ -53,36 +51,6 @@ def _server(servers: dict[tuple[str, bool], LocalServer], loop: str, precise: bo
         server.start()
         servers[loop, precise] = server
     return servers[loop, precise]
-
-
-@dataclass(frozen=True)
-class Measured:
-    """Per request, in microseconds: the server's svc minus the requested delay; the client's round trip."""
-
-    lateness_us: tuple[float, ...]
-    round_trip_us: tuple[float, ...]
-
-
-def measure(server: LocalServer, delay_ms: float, requests: int, warmup: int = 10) -> Measured:
-    """``requests`` GETs of /delay/<delay_ms>ms one after another on one warm keep-alive connection."""
-    connection = http.client.HTTPConnection(server.host, server.port, timeout=10)
-    lateness, round_trip = [], []
-    try:
-        for i in range(warmup + requests):
-            began = time.perf_counter_ns()
-            connection.request("GET", f"/delay/{delay_ms}ms")
-            response = connection.getresponse()
-            response.read()
-            elapsed_us = (time.perf_counter_ns() - began) / 1000
-            timing = parse_server_timing(response.getheader("Server-Timing", ""))
-            assert response.status == 200
-            assert timing["delay"] == delay_ms
-            if i >= warmup:
-                lateness.append(timing["svc"] * 1000 - delay_ms * 1000)
-                round_trip.append(elapsed_us)
-    finally:
-        connection.close()
-    return Measured(tuple(lateness), tuple(round_trip))
 
 
 @pytest.mark.parametrize("delay_ms", DELAYS_MS)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import sys
 import time
+from dataclasses import dataclass
 
 from bench.server import LocalServer
 from bench.server_app import parse_server_timing
@@ -21,25 +22,35 @@ DELAYS_MS = (0.4, 2.5)
 WARMUP = 20
 
 
-def measure(server: LocalServer, delay_ms: float, requests: int) -> tuple[list[float], list[float]]:
-    """Lateness (us) by the server's header and the client's round trip over the delay (us), per request."""
+@dataclass(frozen=True)
+class Measured:
+    """Per request, in microseconds: the server's svc minus the requested delay; the client's round trip."""
+
+    lateness_us: tuple[float, ...]
+    round_trip_us: tuple[float, ...]
+
+
+def measure(server: LocalServer, delay_ms: float, requests: int, warmup: int = WARMUP) -> Measured:
+    """``requests`` GETs of /delay/<delay_ms>ms one after another on one warm keep-alive connection."""
     connection = http.client.HTTPConnection(server.host, server.port, timeout=10)
-    late: list[float] = []
-    trip: list[float] = []
+    lateness: list[float] = []
+    round_trip: list[float] = []
     try:
-        for i in range(WARMUP + requests):
+        for i in range(warmup + requests):
             began = time.perf_counter_ns()
             connection.request("GET", f"/delay/{delay_ms}ms")
             response = connection.getresponse()
             response.read()
             elapsed_us = (time.perf_counter_ns() - began) / 1000
-            if i >= WARMUP:
-                svc_ms = parse_server_timing(response.getheader("Server-Timing", ""))["svc"]
-                late.append(svc_ms * 1000 - delay_ms * 1000)
-                trip.append(elapsed_us - delay_ms * 1000)
+            timing = parse_server_timing(response.getheader("Server-Timing", ""))
+            if response.status != 200 or timing.get("delay") != delay_ms:
+                raise RuntimeError(f"/delay/{delay_ms}ms answered {response.status} with Server-Timing {timing}")
+            if i >= warmup:
+                lateness.append(timing["svc"] * 1000 - delay_ms * 1000)
+                round_trip.append(elapsed_us)
     finally:
         connection.close()
-    return late, trip
+    return Measured(tuple(lateness), tuple(round_trip))
 
 
 def main(argv: list[str]) -> int:
@@ -52,7 +63,9 @@ def main(argv: list[str]) -> int:
         server = LocalServer(loop=loop)
         with server:
             for delay in DELAYS_MS:
-                late, trip = measure(server, delay, requests)
+                measured = measure(server, delay, requests)
+                late = list(measured.lateness_us)
+                trip = [t - delay * 1000 for t in measured.round_trip_us]
                 print(
                     f"{loop:8} {delay:>4} ms  {quantile(late, 0.5):6.0f} / {quantile(late, 0.9):6.0f} / "
                     f"{quantile(late, 0.99):6.0f} / {max(late):6.0f}      {quantile(trip, 0.5):6.0f} / "

@@ -51,8 +51,8 @@ def notes(result: ScenarioResult, rows: list[Summary]) -> list[str]:
     k = result.scenario.processes
     if k > 1:
         lines.append(
-            f"client processes: {k}, each with its own event loop and every {k}th task; the caps above and the "
-            "semaphores and pools of the strategies hold in each process"
+            f"client processes: {k}, each with its own event loop and its share of the tasks (task i runs in process "
+            f"i mod {k}); the caps above and the semaphores and pools of the strategies hold in each process"
         )
     offsets = next((r.clock_offsets_ns for p in result.points for r in p.runs if r.clock_offsets_ns), ())
     if offsets:

@@ -64,7 +64,7 @@ class Expectations(Record):
     """Thresholds ``iobench check`` holds the results to (k6-style), at one task count."""
 
     speedup: dict[str, Threshold] = {}  # noqa: RUF012 (a pydantic field: copied per instance)
-    """Per strategy label: its speedup over sequential (paired, with a bootstrap interval)."""
+    """Per strategy label: its speedup over sequential (paired per round, with its order-statistic interval)."""
     efficiency: dict[str, Threshold] = {}  # noqa: RUF012 (a pydantic field: copied per instance)
     """Per strategy label: ideal time / measured time."""
     error_rate: Threshold | None = None

@@ -29,7 +29,6 @@ from bench.report_cells import MAIN as MAIN
 from bench.report_cells import NA as NA
 from bench.report_cells import UNEXPLAINED as UNEXPLAINED
 from bench.report_cells import Cells as Cells
-from bench.report_cells import coverage_of_range as coverage_of_range
 from bench.report_cells import fmt_level as fmt_level
 from bench.report_cells import fmt_percentiles as fmt_percentiles
 from bench.report_cells import fmt_range as fmt_range

@@ -24,15 +24,6 @@ UNEXPLAINED = "!"
 # --- figures of one row: small functions, each reading one thing from the Summary --------------------------------
 
 
-def coverage_of_range(n: int) -> float:
-    """Confidence that the median lies within [min, max] of ``n`` values: ``1 - 2 ** (1 - n)`` (0 for n < 2).
-
-    A percentile bootstrap of the median never reaches beyond the sample's range, so its real confidence is at
-    most this: 75% for 3 runs, 94% for 5, whatever level it was asked for.
-    """
-    return 0.0 if n < 2 else 1.0 - 2.0 ** (1 - n)
-
-
 def wall_level(row: Summary) -> float:
     """The confidence the median wall time's interval really reaches (order statistics; see bench.stats)."""
     return row.wall_ci_level

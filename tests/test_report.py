@@ -9,7 +9,6 @@ from rich.console import Console
 
 from bench.report import (
     GLOSSARY,
-    coverage_of_range,
     fmt_level,
     fmt_percentiles,
     fmt_range,
@@ -153,9 +152,6 @@ def test_number_formats() -> None:
     assert fmt_percentiles((15, 23.71, 25.66)) == "15.0/23.7/25.7 ms"
     assert fmt_percentiles(None) == "-"
 
-
-def test_interval_level_is_what_the_runs_can_reach() -> None:
-    assert [coverage_of_range(n) for n in (1, 2, 3, 5)] == [0.0, 0.5, 0.75, 0.9375]
     assert [fmt_level(x) for x in (0.75, 0.9375, 0.95)] == ["CI 75%", "CI 93%", "CI 95%"]
     text = _render(STORED.scenarios[0], 160)
     assert "CI 75%" in text and "speedup [CI 75%]" in text  # three runs: never "95%"

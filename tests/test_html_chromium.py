@@ -12,7 +12,6 @@ from PIL import Image
 from tests.conftest import DATA
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCRIPT = Path(__file__).parents[1] / "scripts" / "html_screenshot.py"
 
 pytestmark = [
     pytest.mark.e2e,
@@ -23,7 +22,7 @@ pytestmark = [
 def test_chromium_renders_the_report(tmp_path: Path) -> None:
     png = tmp_path / "report.png"
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), str(DATA / "results-v1.json"), str(png)],
+        [sys.executable, "-m", "bench.screenshot", str(DATA / "results-v1.json"), str(png)],
         capture_output=True,
         text=True,
         timeout=180,

@@ -1,6 +1,6 @@
 """Render a results file's HTML report in headless Chromium and save a screenshot.
 
-    python scripts/html_screenshot.py tests/data/results-v1.json plots/report-screenshot.png
+    python -m bench.screenshot tests/data/results-v1.json plots/report-screenshot.png
 
 Writes the HTML beside the screenshot (``<png stem>.html``). Needs Debian's chromium (``apt-get install chromium``);
 Chromium runs without network features, sandbox or GPU, in a throw-away profile, and is given 120 s.
@@ -48,7 +48,7 @@ def screenshot(html: Path, png: Path, width: int = 1280, height: int = 2000) -> 
 def main(argv: list[str]) -> int:
     """``RESULTS.json OUT.png``: write the report beside OUT and screenshot it."""
     if len(argv) != 2:
-        print("usage: python scripts/html_screenshot.py RESULTS.json OUT.png", file=sys.stderr)
+        print("usage: python -m bench.screenshot RESULTS.json OUT.png", file=sys.stderr)
         return 2
     results, png = Path(argv[0]), Path(argv[1])
     png.parent.mkdir(parents=True, exist_ok=True)

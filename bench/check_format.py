@@ -23,7 +23,7 @@ def tally(verdicts: Sequence[Verdict]) -> str:
 def _cells(v: Verdict) -> tuple[str, str, str, str, str, str, str]:
     figure = v.missing if v.figure is None else format_figure(v.kind, v.figure)
     interval = format_interval(v.interval, v.kind)
-    if interval and v.kind == "baseline" and v.level is not None:
+    if interval and v.level is not None:
         interval += f" at {format_level(v.level)}"
     measured = " ".join(part for part in (describe(v.kind), figure, interval) if part)
     tasks = f"{v.tasks} tasks" if v.tasks else ""

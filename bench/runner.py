@@ -40,8 +40,9 @@ from bench.results import (
 )
 from bench.scenario import Scenario, definition_hash
 from bench.server import LocalServer
-from bench.stats import StopRule, median, median_interval, paired_ratios
+from bench.stats import StopRule, median, median_interval
 from bench.strategies import REFERENCE
+from bench.summary import complete_walls, paired_speedups
 from bench.targets import HttpSyncOp, driver_class, driver_for, new_session
 from bench.timed import Pool, execute, execute_shared, peak_rss_mb
 
@@ -185,23 +186,15 @@ def run_point(
 
 
 def precision_series(runs: list[RunResult]) -> list[list[float]]:
-    """What adaptive repeats must make precise: each strategy's per-round speedup over the reference, or, with no
-    reference strategy, each strategy's wall times. Runs with failed tasks give nothing, so a strategy that keeps
-    failing never looks precise and its scenario runs until its round or time limit."""
-    walls: dict[str, dict[int, float]] = {}
-    for run in runs:
-        if run.complete:
-            walls.setdefault(run.strategy, {})[run.repeat] = run.wall_ns / 1e9
-    labels = {run.strategy for run in runs}
-    reference = walls.get(REFERENCE, {})
+    """What adaptive repeats must make precise: each strategy's per-round speedup over the reference (paired as the
+    summary pairs them), or, with no reference strategy, each strategy's wall times. Runs with failed tasks give
+    nothing, so a strategy that keeps failing never looks precise and runs until its round or time limit."""
+    by_round = complete_walls(runs)
+    labels = sorted({run.strategy for run in runs})
     if REFERENCE not in labels:
-        return [list(walls.get(label, {}).values()) for label in sorted(labels)]
-    series = []
-    for label in sorted(labels - {REFERENCE}):
-        own = walls.get(label, {})
-        both = sorted(set(own) & set(reference))
-        series.append(list(paired_ratios([reference[r] for r in both], [own[r] for r in both])))
-    return series or [list(reference.values())]
+        return [[wall for (label, _), wall in by_round.items() if label == own] for own in labels]
+    series = [list(paired_speedups(by_round, label)) for label in labels if label != REFERENCE]
+    return series or [[wall for (label, _), wall in by_round.items() if label == REFERENCE]]
 
 
 CALIBRATION_REQUESTS = 30

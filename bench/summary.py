@@ -12,7 +12,7 @@ which every task finished ok; a row with other runs has them as None and says wh
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
@@ -191,8 +191,14 @@ def missing_reason(runs: Sequence[RunResult], label: str = "") -> str | None:
     return f"{label + ': ' if label else ''}{bad} of {len(runs)} run{'' if len(runs) == 1 else 's'} had failed tasks"
 
 
-def _paired_speedups(by_round: dict[tuple[str, int], float], label: str) -> tuple[float, ...]:
-    """Sequential time / this strategy's time, for every round where both ran (and completed)."""
+def complete_walls(runs: Iterable[RunResult]) -> dict[tuple[str, int], float]:
+    """(label, round) -> wall time in s of every run in which every task finished: what speedups pair."""
+    return {(run.strategy, run.repeat): run.wall_ns / 1e9 for run in runs if run.complete}
+
+
+def paired_speedups(by_round: dict[tuple[str, int], float], label: str) -> tuple[float, ...]:
+    """Sequential time / this strategy's time, for every round where both ran; ``by_round`` maps (label, round)
+    to the wall time of a complete run (see ``complete_walls``)."""
     rounds = sorted(r for (lab, r) in by_round if lab == label and (BASELINE, r) in by_round)
     return paired_ratios([by_round[BASELINE, r] for r in rounds], [by_round[label, r] for r in rounds])
 
@@ -247,7 +253,7 @@ def _speedup(
         return None, None, None
     if missing_reason(baseline):
         return None, None, f"no speedup: {missing_reason(baseline, BASELINE)}"
-    ratios = _paired_speedups(by_round, label)
+    ratios = paired_speedups(by_round, label)
     if not ratios:
         return None, None, f"no round ran both {BASELINE} and {label}"
     return speedup_interval(ratios), median(ratios), None
@@ -323,7 +329,7 @@ def _summarise_strategy(
         wait_ms=_p50_90_99(waits) if waits_recorded else {},
         warnings=noise_warnings(walls),
         wall_values_s=tuple(walls),
-        speedup_values=_paired_speedups(by_round, spec.label) if speedup is not None else (),
+        speedup_values=paired_speedups(by_round, spec.label) if speedup is not None else (),
     )
 
 
@@ -331,7 +337,7 @@ def summarise_point(
     scenario: str, specs: tuple[StrategySpec, ...], point: PointResult, rtt_ms: dict[bool, float] | None = None
 ) -> list[Summary]:
     """Summaries of every strategy at one task count, in the scenario's order."""
-    by_round = {(run.strategy, run.repeat): run.wall_ns / 1e9 for run in point.runs if run.complete}
+    by_round = complete_walls(point.runs)
     rows = (_summarise_strategy(scenario, spec, point, rtt_ms or {}, by_round) for spec in specs)
     return [row for row in rows if row is not None]
 

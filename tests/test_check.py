@@ -193,10 +193,10 @@ def test_efficiency_interval_swaps_the_wall_time_ends(run_a: ResultsFile) -> Non
 def test_stored_run_passes_and_fails_with_exact_lines(run_a: ResultsFile) -> None:
     verdicts = judge_expectations(run_a)
     assert format_lines(verdicts) == [
-        "✗ flaky  10 tasks  all               error rate 45.00%             < 1%    fail",
-        "✓ tiny   10 tasks  gather            speedup 8.97x [8.57, 9.27]    >= 3    pass",
-        "✗ tiny   10 tasks  bounded(limit=1)  speedup 1.01x [1.00, 1.01]    >= 3    fail",
-        "✓ tiny   10 tasks  gather            efficiency 0.82 [0.79, 0.85]  >= 0.5  pass",
+        "✗ flaky  10 tasks  all               error rate 45.00%                      < 1%    fail",
+        "✓ tiny   10 tasks  gather            speedup 8.97x [8.57, 9.27] at 93.8%    >= 3    pass",
+        "✗ tiny   10 tasks  bounded(limit=1)  speedup 1.01x [1.00, 1.01] at 93.8%    >= 3    fail",
+        "✓ tiny   10 tasks  gather            efficiency 0.82 [0.79, 0.85] at 93.8%  >= 0.5  pass",
         "2 passed, 2 failed, 0 inconclusive",
     ]
     assert [v.message for v in verdicts] == [
@@ -227,8 +227,8 @@ def test_all_pass_exits_0(run_a: ResultsFile) -> None:
     results = expecting(run_a, tiny={"speedup": {"gather": ">= 3"}, "error_rate": "<= 0%"})
     verdicts = judge_expectations(results)
     assert format_lines(verdicts) == [
-        "✓ tiny  10 tasks  gather  speedup 8.97x [8.57, 9.27]  >= 3   pass",
-        "✓ tiny  10 tasks  all     error rate 0.00%            <= 0%  pass",
+        "✓ tiny  10 tasks  gather  speedup 8.97x [8.57, 9.27] at 93.8%  >= 3   pass",
+        "✓ tiny  10 tasks  all     error rate 0.00%                     <= 0%  pass",
         "2 passed, 0 failed, 0 inconclusive",
     ]
     assert exit_code(verdicts, results) == 0
@@ -238,8 +238,8 @@ def test_interval_straddling_the_bound_is_inconclusive_exit_4_and_fails_when_str
     results = expecting(run_a, tiny={"speedup": {"gather": ">= 9"}, "efficiency": {"gather": "< 0.8"}})
     verdicts = judge_expectations(results)
     assert format_lines(verdicts) == [
-        "? tiny  10 tasks  gather  speedup 8.97x [8.57, 9.27]    >= 9   inconclusive",
-        "? tiny  10 tasks  gather  efficiency 0.82 [0.79, 0.85]  < 0.8  inconclusive",
+        "? tiny  10 tasks  gather  speedup 8.97x [8.57, 9.27] at 93.8%    >= 9   inconclusive",
+        "? tiny  10 tasks  gather  efficiency 0.82 [0.79, 0.85] at 93.8%  < 0.8  inconclusive",
         "0 passed, 0 failed, 2 inconclusive",
     ]
     assert verdicts[0].message == (

@@ -200,3 +200,13 @@ def test_a_scenario_is_summarised_once_and_every_consumer_gets_the_same_rows() -
     assert again == first and all(a is b for a, b in zip(again, first, strict=True))  # not recomputed
     copy = results.scenarios[0].model_copy()
     assert summarise(copy) == first  # an equal result elsewhere is summarised afresh, to the same rows
+
+
+def test_adaptive_repeats_judge_the_same_paired_speedups_the_summary_prints() -> None:
+    from bench.runner import precision_series
+
+    runs = [run("sequential", 0, 50.0), run("gather", 0, 10.0), run("sequential", 1, 60.0), run("gather", 1, 12.0)]
+    broken = run("gather", 2, 1.0, errors=("connection", "", "", "", ""))
+    assert precision_series([*runs, run("sequential", 2, 55.0), broken]) == [[5.0, 5.0]]  # round 2 failed: no pair
+    assert precision_series([r for r in runs if r.strategy == "gather"]) == [[0.010, 0.012]]  # no reference: walls
+    assert precision_series([broken]) == [[]]  # a strategy that keeps failing never looks precise

@@ -78,6 +78,11 @@ def _run_options(parser: argparse.ArgumentParser, tasks_help: str = "task counts
         "--processes", type=int, metavar="K", help="client processes per run, each its own loop and share of tasks"
     )
     parser.add_argument(
+        "--disable-gc",
+        action="store_true",
+        help="pause Python's garbage collector during timed runs (scenario key gc: false), as timeit does",
+    )
+    parser.add_argument(
         "--engine",
         choices=("local", "ray"),
         default="local",

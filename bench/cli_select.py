@@ -27,6 +27,7 @@ _OPTION = {
     "seed": "--seed",
     "loop": "--loop",
     "processes": "--processes",
+    "gc": "--disable-gc",
 }
 
 
@@ -43,9 +44,10 @@ def apply_overrides(
     warmup: int | None = None,
     seed: int | None = None,
     processes: int | None = None,
+    disable_gc: bool = False,
 ) -> Scenario:
-    """The scenario with the command line's ``--tasks/--repeats/--warmup/--seed/--processes``; UsageError naming
-    the option.
+    """The scenario with the command line's ``--tasks/--repeats/--warmup/--seed/--processes/--disable-gc``;
+    UsageError naming the option.
 
     An ``expect: {tasks: N}`` that ``--tasks`` removes falls back to the default (the largest task count); a fixed
     ``--repeats N`` drops the keys of ``repeats: auto`` (precision, min/max repeats, budget) along with it.
@@ -55,6 +57,8 @@ def apply_overrides(
         for k, v in {"repeats": repeats, "warmup": warmup, "seed": seed, "processes": processes}.items()
         if v is not None
     }
+    if disable_gc and scenario.gc:
+        changes["gc"] = False
     if repeats is not None and repeats != "auto":
         changes.update(dict.fromkeys(ADAPTIVE_KEYS))
     if tasks is not None:
@@ -165,6 +169,7 @@ def prepare(loaded: Iterable[tuple[Path, Scenario]], args: argparse.Namespace) -
             warmup=args.warmup,
             seed=args.seed,
             processes=getattr(args, "processes", None),
+            disable_gc=getattr(args, "disable_gc", False),
         )
         chosen = select(changed, matches) if matches else changed
         if chosen is not None:

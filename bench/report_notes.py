@@ -78,6 +78,7 @@ def notes(result: ScenarioResult, rows: list[Summary]) -> list[str]:
             f"server: {result.server.loop} loop, timer lateness p50 {result.server.lateness_p50_us:.0f} us, "
             f"p99 {result.server.lateness_p99_us:.0f} us; ideal from the service times the server delivered"
         )
+    lines.extend(gc_notes(result, rows))
     if any(r.residual_kind != "queueing" and r.residual_s is not None for r in rows):
         lines.append("(queueing in brackets): one request at a time, so nothing queues; the remainder is model error")
     for row in rows:
@@ -95,6 +96,28 @@ def notes(result: ScenarioResult, rows: list[Summary]) -> list[str]:
         for warning in row.warnings:
             lines.append(f"warning: {row.strategy} at {row.tasks} tasks: {warning}")
     return lines
+
+
+GC_NOTE_SHARE = 0.05
+"""Collector time, as a share of a row's median wall time, from which the notes mention it."""
+
+
+def gc_notes(result: ScenarioResult, rows: Sequence[Summary]) -> list[str]:
+    """The garbage collector: paused, or what its passes cost the row where they cost most (from 5% of its time)."""
+    if not result.scenario.gc:
+        return ["garbage collector: paused during timed runs (gc: false), as timeit does; a program pays its passes"]
+    shares = [(r.gc_ms / 1000 / r.wall_median_s, r) for r in rows if r.gc_ms is not None and r.wall_median_s > 0]
+    if not shares:
+        return []
+    share, row = max(shares, key=lambda pair: pair[0])
+    if share < GC_NOTE_SHARE:
+        return []
+    spent = fmt_seconds((row.gc_ms or 0.0) / 1000)
+    full = f", {row.gc_full_passes:g} full passes" if row.gc_full_passes else ""
+    return [
+        f"garbage collector: {share:.0%} of {row.strategy}'s wall time at {row.tasks} tasks ({spent}{full} per "
+        "run); gc: false (or --disable-gc) pauses it during runs, to see the I/O's own limit"
+    ]
 
 
 def missing_notes(result: ScenarioResult, rows: Sequence[Summary]) -> list[str]:

@@ -11,6 +11,8 @@ Schema history (``schema_version``):
        repeats per point; runs: clock_offsets_ns of client processes (Ray); environment: cpu_model, uvloop.
        Version 1 files are upgraded when read (see ``_upgrade_v1``): created_ns = start_ns (waits were not
        recorded), service_us = -1 (unknown).
+       Later additions with defaults (older version 2 files read as they are): runs: gc_passes and gc_ms (the
+       garbage collector during the timed region, None when not recorded); scenarios: gc.
 """
 
 from __future__ import annotations
@@ -112,6 +114,11 @@ class RunResult(_Frozen):
     clock_offsets_ns: tuple[int, ...] = ()
     """Each client process's estimated clock offset from the driver (Ray engine), applied to its samples; ()
     when every process reads the same clock (one process, or client processes on one host)."""
+    gc_passes: tuple[int, ...] | None = None
+    """Garbage-collector passes during the timed region by generation (0, 1, 2), summed over client processes;
+    None: not recorded (results written before iobench 0.2)."""
+    gc_ms: float | None = None
+    """Time spent in those passes, ms, in the client process that spent the most; None: not recorded."""
 
     @property
     def tasks(self) -> int:

@@ -93,6 +93,9 @@ class Scenario(Record):
     """Event loop for every strategy of the scenario."""
     processes: Annotated[int, Strict(), Field(ge=1, le=MAX_PROCESSES)] = 1
     """Client processes each run is spread over, each with its own event loop and its share of the tasks."""
+    gc: Annotated[bool, Strict()] = True
+    """Leave CPython's garbage collector running during timed runs, as in your program (its passes are counted
+    and timed); false pauses it there, as ``timeit`` and ``--benchmark-disable-gc`` do (bench.collector)."""
     server: ServerOptions = ServerOptions()
     """Options of the local server (ignored by other targets)."""
     expect: Expectations = Expectations()
@@ -254,7 +257,7 @@ def definition(scenario: Scenario) -> dict[str, Any]:
 def definition_hash(scenario: Scenario) -> str:
     """sha256 (hex) of the canonical JSON of ``definition(scenario)``: equal hashes, comparable measurements.
 
-    Included: task counts, target, strategies (in order), seed, timeout, connector limit, loop, processes,
+    Included: task counts, target, strategies (in order), seed, timeout, connector limit, loop, processes, gc,
     server options. Excluded: name and description (labels), expect (how results are judged), repeats, warmup
     and the adaptive settings (how many rounds run, not what a round measures). Keys at their default values
     are left out, so a key added to the schema later with a default keeps every existing hash.

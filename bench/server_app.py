@@ -15,7 +15,9 @@ first point aiohttp's public API shows; headers are parsed by then) to just befo
 /delay answers lead with ``delay;dur=<ms requested>``, e.g. ``Server-Timing: delay;dur=0.400, svc;dur=0.412``.
 Malformed or out-of-range parameters get a 400 with the reason, never a silent clamp.
 
-The processes that serve it, and their lifecycle, are ``bench.server``'s.
+The garbage collector's full passes wait until no request is in flight (``bench.collector.IdleCollector``), so a
+burst of thousands of requests is not held up by them. The processes that serve it, and their lifecycle, are
+``bench.server``'s.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from dataclasses import asdict, dataclass
 
 from aiohttp import web
 
+from bench.collector import IdleCollector
 from bench.errors import RunError
 from bench.limits import MAX_BYTES, MAX_DELAY_S
 from bench.loops import LOOPS
@@ -122,6 +125,7 @@ class ServerState:
     def __init__(self, loop: str, spin_margin_ns: int | None = None) -> None:
         self.loop = loop
         self.sleeper = PreciseSleeper(DEFAULT_MARGIN_NS if spin_margin_ns is None else spin_margin_ns)
+        self.collector = IdleCollector()
         self.reset()
 
     def reset(self) -> None:
@@ -266,9 +270,14 @@ async def _stats(request: web.Request) -> web.StreamResponse:
 async def _stamp_arrival(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Note when the request reached the app: the start of its service time and of its delay."""
+    """Note when the request reached the app: the start of its service time and of its delay; count it in flight."""
     request[_ARRIVED] = time.perf_counter_ns()
-    return await handler(request)
+    collector = request.app[_STATE].collector
+    collector.inflight += 1
+    try:
+        return await handler(request)
+    finally:
+        collector.inflight -= 1
 
 
 async def _stamp_service(request: web.Request, response: web.StreamResponse) -> None:
@@ -286,7 +295,12 @@ async def _stamp_service(request: web.Request, response: web.StreamResponse) -> 
         request.app[_STATE].record(delivered - requested)
 
 
+async def _start_collector(app: web.Application) -> None:
+    app[_STATE].collector.start()
+
+
 async def _close_sleeper(app: web.Application) -> None:
+    app[_STATE].collector.stop()
     app[_STATE].sleeper.close()
 
 
@@ -295,6 +309,7 @@ def create_app(loop: str = "asyncio", spin_margin_ns: int | None = None) -> web.
     app = web.Application(middlewares=[_stamp_arrival])
     app[_STATE] = ServerState(loop, spin_margin_ns)
     app.on_response_prepare.append(_stamp_service)
+    app.on_startup.append(_start_collector)
     app.on_cleanup.append(_close_sleeper)
     app.router.add_get("/delay/{duration}", _delay)
     app.router.add_get("/bytes/{n}", _bytes)

@@ -15,6 +15,7 @@ import contextlib
 import os
 import time
 
+from bench.collector import GcWatch
 from bench.errors import RunError
 from bench.loops import loop_factory
 from bench.recording import Answer, AsyncOp, Recorder
@@ -88,11 +89,12 @@ class ShareWorker:
         late = await _wait_until(t0)
         recorder.t0 = t0  # perf_counter_ns and monotonic_ns read the same clock here (same_clock_everywhere)
         outcome, reason = "ok", ""
-        try:
-            await strategy.run(len(self._indices), task)
-        except Exception as exc:
-            outcome, reason = "failed", first_failure(exc)
-        returned = recorder.elapsed()
+        with GcWatch(pause=not spec.scenario.gc) as watch:
+            try:
+                await strategy.run(len(self._indices), task)
+            except Exception as exc:
+                outcome, reason = "failed", first_failure(exc)
+            returned = recorder.elapsed()
         await drain(spec.scenario.timeout_s + 1.0)
         stack, self._stack = self._stack, None
         await stack.aclose()
@@ -108,6 +110,8 @@ class ShareWorker:
             warm_s=self._warm_s,
             peak_rss_mb=peak_rss_mb(),
             pid=os.getpid(),
+            gc_passes=tuple(watch.passes),
+            gc_ms=round(watch.ms, 3),
         )
 
     def abandon(self) -> None:

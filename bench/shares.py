@@ -78,6 +78,10 @@ class ShareResult:
     warm_s: float
     peak_rss_mb: float
     pid: int
+    gc_passes: tuple[int, ...] = (0, 0, 0)
+    """Garbage-collector passes during the share's timed region, by generation."""
+    gc_ms: float = 0.0
+    """Time spent in them, ms."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,16 @@ class MergedRun:
     def finished(self) -> int:
         """Tasks that finished ok."""
         return sum(1 for e in self.samples.error if e == "")
+
+    @property
+    def gc_passes(self) -> tuple[int, ...]:
+        """Garbage-collector passes by generation, summed over the processes."""
+        return tuple(sum(column) for column in zip(*(s.gc_passes for s in self.shares), strict=True))
+
+    @property
+    def gc_ms(self) -> float:
+        """Time in garbage-collector passes in the process that spent the most, ms."""
+        return max((s.gc_ms for s in self.shares), default=0.0)
 
     @property
     def peak_rss_mb(self) -> tuple[float, ...]:

@@ -126,6 +126,11 @@ class Summary:
     """Every recorded run's wall time, in round order: what two-sample comparisons (compare, baselines) use."""
     speedup_values: tuple[float, ...] = ()
     """Every paired per-round speedup the median and interval come from (empty without a speedup)."""
+    gc_ms: float | None = None
+    """Median time per run in garbage-collector passes during the timed region (the client process that spent the
+    most), ms; None when not recorded (older results)."""
+    gc_full_passes: float | None = None
+    """Median number of full (generation 2) collector passes per run, summed over client processes."""
 
 
 @dataclass(frozen=True)
@@ -330,7 +335,19 @@ def _summarise_strategy(
         warnings=noise_warnings(walls),
         wall_values_s=tuple(walls),
         speedup_values=paired_speedups(by_round, spec.label) if speedup is not None else (),
+        **_gc_figures(runs),
     )
+
+
+def _gc_figures(runs: Sequence[RunResult]) -> dict[str, float | None]:
+    """Median collector time and full passes per run, over the runs that recorded them."""
+    recorded = [r for r in runs if r.gc_ms is not None and r.gc_passes]
+    if not recorded:
+        return {"gc_ms": None, "gc_full_passes": None}
+    return {
+        "gc_ms": median([r.gc_ms for r in recorded if r.gc_ms is not None]),
+        "gc_full_passes": median([float(r.gc_passes[-1]) for r in recorded if r.gc_passes]),
+    }
 
 
 def summarise_point(

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from pydantic import BaseModel
 
+from bench.collector import gc_paused
 from bench.errors import ScenarioError, UsageError
 from bench.net import PacedConnector, client_socket_factory, paced_warm
 from bench.plan import Point
@@ -168,7 +169,8 @@ async def warm_pool(session: aiohttp.ClientSession, url: str, connections: int, 
         async with session.get(url) as response:
             await response.read()
 
-    await asyncio.gather(*(one() for _ in range(connections)))
+    with gc_paused():
+        await asyncio.gather(*(one() for _ in range(connections)))
     return 0.0
 
 

@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bench.collector import GcWatch
 from bench.recording import Recorder, peak_overlap
 from bench.results import RunResult
 from bench.scenario import Scenario
@@ -37,6 +38,8 @@ class Timing:
     """'ok', or 'failed' when the strategy raised."""
     reason: str
     """The first failure, when it raised."""
+    gc: GcWatch
+    """The garbage collector's passes during the timed region (paused there if the scenario says ``gc: false``)."""
 
 
 def first_failure(exc: BaseException) -> str:
@@ -76,14 +79,15 @@ async def _timed_async(strategy: AsyncStrategy, driver: Driver[Any], recorder: R
         task = recorder.task_fn(op)
         outcome, reason = "ok", ""
         collect_garbage()
-        recorder.begin()
-        try:
-            await strategy.run(n, task)
-        except Exception as exc:  # the idiom's reaction to a failed task, or a strategy's own bug: record it
-            outcome, reason = "failed", first_failure(exc)
-        wall = recorder.elapsed()
+        with GcWatch(pause=not driver.scenario.gc) as watch:
+            recorder.begin()
+            try:
+                await strategy.run(n, task)
+            except Exception as exc:  # the idiom's reaction to a failed task, or a strategy's own bug: record it
+                outcome, reason = "failed", first_failure(exc)
+            wall = recorder.elapsed()
         await drain(driver.scenario.timeout_s + 1.0)
-    return Timing(wall, outcome, reason)
+    return Timing(wall, outcome, reason, watch)
 
 
 async def _timed_threads(strategy: BlockingStrategy, driver: Driver[Any], recorder: Recorder) -> Timing:
@@ -95,18 +99,19 @@ async def _timed_threads(strategy: BlockingStrategy, driver: Driver[Any], record
             await asyncio.to_thread(strategy.open, n, warm)
             outcome, reason = "ok", ""
             collect_garbage()
-            recorder.begin()
-            try:
-                await asyncio.to_thread(strategy.run, n, task)
-            except Exception as exc:
-                outcome, reason = "failed", first_failure(exc)
-            wall = recorder.elapsed()
+            with GcWatch(pause=not driver.scenario.gc) as watch:
+                recorder.begin()
+                try:
+                    await asyncio.to_thread(strategy.run, n, task)
+                except Exception as exc:
+                    outcome, reason = "failed", first_failure(exc)
+                wall = recorder.elapsed()
         except asyncio.CancelledError:
             interrupted = True
             raise
         finally:
             await asyncio.to_thread(strategy.close, interrupted)
-    return Timing(wall, outcome, reason)
+    return Timing(wall, outcome, reason, watch)
 
 
 def quiet_task_failures(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
@@ -163,6 +168,8 @@ async def execute(
         outcome=timing.outcome,  # type: ignore[arg-type]
         reason=timing.reason,
         samples=samples,
+        gc_passes=tuple(timing.gc.passes),
+        gc_ms=round(timing.gc.ms, 3),
     )
 
 
@@ -210,4 +217,6 @@ def execute_shared(pool: Pool, spec: RunSpec, *, repeat: int, position: int) -> 
         reason=merged.reason,
         samples=samples,
         clock_offsets_ns=merged.offsets_ns,
+        gc_passes=merged.gc_passes,
+        gc_ms=merged.gc_ms,
     )

@@ -3,6 +3,7 @@ the local server: merged samples, a common start, a failed warm-up, an interrupt
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import threading
@@ -70,6 +71,13 @@ def test_merge_puts_samples_back_at_their_indices_and_takes_the_latest_return() 
     assert run.wall_ns == 1200
     assert (run.outcome, run.reason, run.finished) == ("failed", "task 1: timeout", 5)
     assert run.peak_rss_mb == (50.0, 50.0)
+
+
+def test_merge_sums_collector_passes_and_keeps_the_longest_collector_time() -> None:
+    first = dataclasses.replace(_share((0,), 0, 10), gc_passes=(5, 1, 0), gc_ms=3.5)
+    second = dataclasses.replace(_share((1,), 0, 10), gc_passes=(7, 2, 1), gc_ms=12.25)
+    merged = merge(2, [first, second])
+    assert (merged.gc_passes, merged.gc_ms) == ((12, 3, 1), 12.25)
 
 
 def test_merge_applies_clock_shifts_and_leaves_unrun_tasks_not_started() -> None:

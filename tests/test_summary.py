@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.report_notes import notes
 from bench.results import PointResult, RunResult, Samples, ScenarioResult, read_results
 from bench.summary import Summaries, missing_reason, summarise, summarise_file, summary_frame
 from tests.conftest import DATA
@@ -210,3 +211,24 @@ def test_adaptive_repeats_judge_the_same_paired_speedups_the_summary_prints() ->
     assert precision_series([*runs, run("sequential", 2, 55.0), broken]) == [[5.0, 5.0]]  # round 2 failed: no pair
     assert precision_series([r for r in runs if r.strategy == "gather"]) == [[0.010, 0.012]]  # no reference: walls
     assert precision_series([broken]) == [[]]  # a strategy that keeps failing never looks precise
+
+
+def test_collector_time_is_summarised_and_noted_where_it_costs_most() -> None:
+    passes = [(40, 4, 1), (50, 5, 2), (45, 4, 3)]
+    timed = [
+        g.model_copy(update={"gc_ms": ms, "gc_passes": p})
+        for g, ms, p in zip(GATHER, (3.0, 9.0, 6.0), passes, strict=True)
+    ]
+    result = scenario(*SEQUENTIAL, *timed)
+    sequential, gather = summarise(result)
+    assert (gather.gc_ms, gather.gc_full_passes) == (6.0, 2.0)
+    assert sequential.gc_ms is None  # not recorded (older results): no figure, and no note from it
+    lines = [line for line in notes(result, [sequential, gather]) if line.startswith("garbage collector")]
+    assert lines == [
+        "garbage collector: 50% of gather's wall time at 5 tasks (6.0 ms, 2 full passes per run); gc: false "
+        "(or --disable-gc) pauses it during runs, to see the I/O's own limit"
+    ]
+    cheap = scenario(*SEQUENTIAL, *(g.model_copy(update={"gc_ms": 0.5, "gc_passes": (1, 0, 0)}) for g in GATHER))
+    assert not [line for line in notes(cheap, summarise(cheap)) if line.startswith("garbage collector")]
+    paused = result.model_copy(update={"scenario": result.scenario.model_copy(update={"gc": False})})
+    assert "garbage collector: paused during timed runs" in " ".join(notes(paused, summarise(paused)))

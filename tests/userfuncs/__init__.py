@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 
 
@@ -30,3 +31,17 @@ async def quick(i: int) -> None:
 def quick_sync(i: int) -> None:
     """20 ms of blocking waiting, never failing."""
     time.sleep(0.02)
+
+
+async def collect_twice(i: int) -> None:
+    """Two explicit full garbage collections: a run of n tasks makes exactly 2n full passes."""
+    gc.collect()
+    gc.collect()
+
+
+async def make_cycles(i: int) -> None:
+    """20,000 reference cycles: enough allocations for the collector's automatic passes, when it runs."""
+    for _ in range(20_000):
+        a: list[object] = []
+        a.append(a)
+    await asyncio.sleep(0)

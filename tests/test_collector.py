@@ -1,0 +1,117 @@
+"""The garbage collector around timed runs: its passes counted exactly, paused on request, and the local server's
+collections kept out of bursts."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import weakref
+
+from bench.cli import apply_overrides
+from bench.collector import GcWatch, IdleCollector, gc_paused
+from bench.plan import make_plan
+from bench.results import RunResult
+from bench.scenario import Scenario
+from bench.targets import driver_for
+from bench.timed import execute
+
+
+def _callable_run(function: str, tasks: int, gc_on: bool = True) -> RunResult:
+    scenario = Scenario.model_validate(
+        {
+            "name": "g",
+            "tasks": tasks,
+            "repeats": 1,
+            "warmup": 0,
+            "gc": gc_on,
+            "target": {"callable": f"tests.userfuncs:{function}"},
+            "strategies": ["gather"],
+        }
+    )
+    point = make_plan(scenario).points[0]
+    strategy = scenario.strategies[0]
+    driver = driver_for(scenario, point, "")
+    return asyncio.run(execute(strategy.build(), strategy.label, driver, scenario, repeat=0, position=0))
+
+
+def test_the_watch_counts_every_full_pass_of_a_run_exactly() -> None:
+    run = _callable_run("collect_twice", 5)
+    assert run.complete
+    assert run.gc_passes is not None and run.gc_passes[2] == 10  # 5 tasks x 2 explicit collections, no more
+    assert run.gc_ms is not None and run.gc_ms > 0
+
+
+def test_the_collector_passes_during_a_run_and_not_when_paused() -> None:
+    running = _callable_run("make_cycles", 3)
+    assert running.gc_passes is not None and running.gc_passes[0] > 0  # 60,000 cycles: automatic passes ran
+    paused = _callable_run("make_cycles", 3, gc_on=False)
+    assert paused.complete
+    assert paused.gc_passes == (0, 0, 0)
+    assert gc.isenabled()  # and it is back on after the run
+
+
+def test_the_watch_restores_the_collector_as_it_found_it() -> None:
+    gc.disable()
+    try:
+        with GcWatch(pause=True):
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # was off before: stays off
+    finally:
+        gc.enable()
+    with GcWatch(pause=True):
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    assert all(getattr(cb, "__self__", None).__class__ is not GcWatch for cb in gc.callbacks)
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_the_server_collects_when_quiet_and_not_while_busy() -> None:
+    async def scenario() -> tuple[bool, bool, int]:
+        collector = IdleCollector(idle_after=1_000, cap=10**9, period_s=0.01)
+        collector.start()
+        try:
+            assert not gc.isenabled()
+            garbage = _Cycle()
+            ref = weakref.ref(garbage)
+            del garbage
+            while gc.get_count()[0] <= max(collector.idle_after, collector.alive // 4):  # CPython's rule: 1/4
+                _Cycle()
+            collector.inflight = 1
+            await asyncio.sleep(0.1)
+            busy_alive = ref() is not None  # a request in flight: nothing collected
+            collector.inflight = 0
+            await asyncio.sleep(0.1)
+            return busy_alive, ref() is None, collector.collections
+        finally:
+            collector.stop()
+
+    busy_alive, collected, collections = asyncio.run(scenario())
+    assert busy_alive and collected and collections >= 1
+    assert gc.isenabled()
+
+
+def test_past_the_cap_the_server_collects_even_while_busy() -> None:
+    collector = IdleCollector(idle_after=10, cap=10)
+    collector.inflight = 3
+    gc.collect()
+    keep = [[i] for i in range(1_000)]
+    assert collector.due()
+    collector.cap = 10**9
+    assert not collector.due()
+    del keep
+
+
+def test_disable_gc_on_the_command_line_and_in_the_notes() -> None:
+    scenario = Scenario.model_validate(
+        {"name": "g", "tasks": 3, "target": {"latency": {"dist": "fixed", "ms": 1}}, "strategies": ["gather"]}
+    )
+    assert scenario.gc
+    assert apply_overrides(scenario, disable_gc=True).gc is False
+    assert apply_overrides(scenario) is scenario

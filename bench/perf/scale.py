@@ -41,9 +41,17 @@ HAND = "hand-written"
 BACKLOG = 4096
 
 
-def spec(base_url: str, tasks: int, delay_ms: float, strategy: str | dict[str, Any] = "gather", k: int = 1) -> RunSpec:
-    """A run of ``tasks`` GETs of ``delay_ms`` on the local server, spread over ``k`` client processes."""
-    keys: dict[str, Any] = {"timeout_s": 120.0, "server": {"backlog": BACKLOG}, "processes": k}
+def spec(
+    base_url: str,
+    tasks: int,
+    delay_ms: float,
+    strategy: str | dict[str, Any] = "gather",
+    k: int = 1,
+    gc: bool = True,
+) -> RunSpec:
+    """A run of ``tasks`` GETs of ``delay_ms`` on the local server, spread over ``k`` client processes; ``gc``
+    False pauses the garbage collector during the run (the scenario's ``gc: false``)."""
+    keys: dict[str, Any] = {"timeout_s": 120.0, "server": {"backlog": BACKLOG}, "processes": k, "gc": gc}
     return RunSpec.local(base_url, tasks, delay_ms, strategy, **keys)  # type: ignore[arg-type]
 
 
@@ -92,7 +100,9 @@ class Engines:
         self._runner.close()
 
     def run(self, engine: str, run_spec: RunSpec) -> RunResult:
-        """One timed run of ``run_spec`` with ``engine``; RuntimeError unless every task finished ok."""
+        """One timed run of ``run_spec`` with ``engine`` (a name from ``names``, or one with ``NO_GC`` added);
+        RuntimeError unless every task finished ok."""
+        engine = engine.removesuffix(NO_GC)
         if engine == ONE_LOOP:
             driver = driver_for(run_spec.scenario, run_spec.point, run_spec.base_url)
             coro = execute(run_spec.strategy(), run_spec.label, driver, run_spec.scenario, repeat=0, position=0)
@@ -135,13 +145,19 @@ def interleaved(
     return times
 
 
+NO_GC = ", gc: false"
+"""Suffix of a job run with the garbage collector paused during the timed region."""
+
+
 def wall_jobs(engines: Engines, base_url: str, tasks: int) -> dict[str, Callable[[], float]]:
-    """Jobs for ``tasks`` x 2 s under gather: each iobench engine and the hand-written single-loop gather."""
+    """Jobs for ``tasks`` x 2 s under gather: each iobench engine with the collector running and paused, and the
+    hand-written single-loop gather."""
     run_spec = {name: spec(base_url, tasks, 2000.0, k=1 if name == ONE_LOOP else engines.k) for name in engines.names}
-    jobs: dict[str, Callable[[], float]] = {
-        name: (lambda name=name: engines.run(name, run_spec[name]).wall_ns / 1e9)  # type: ignore[misc]
-        for name in engines.names
-    }
+    jobs: dict[str, Callable[[], float]] = {}
+    for name in engines.names:
+        paused = spec(base_url, tasks, 2000.0, k=run_spec[name].scenario.processes, gc=False)
+        jobs[name] = lambda name=name: engines.run(name, run_spec[name]).wall_ns / 1e9  # type: ignore[misc]
+        jobs[name + NO_GC] = lambda name=name, s=paused: engines.run(name, s).wall_ns / 1e9  # type: ignore[misc]
     jobs[f"{HAND} gather, one loop"] = lambda: engines.hand(run_spec[ONE_LOOP])
     return jobs
 

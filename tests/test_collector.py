@@ -4,15 +4,19 @@ collections kept out of bursts."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import weakref
 
+import pytest
+
+import bench.net
 from bench.cli import apply_overrides
 from bench.collector import GcWatch, IdleCollector, gc_paused
 from bench.plan import make_plan
 from bench.results import RunResult
 from bench.scenario import Scenario
-from bench.targets import driver_for
+from bench.targets import driver_for, new_session, warm_pool
 from bench.timed import execute
 
 
@@ -115,3 +119,17 @@ def test_disable_gc_on_the_command_line_and_in_the_notes() -> None:
     assert scenario.gc
     assert apply_overrides(scenario, disable_gc=True).gc is False
     assert apply_overrides(scenario) is scenario
+
+
+def test_a_warm_up_runs_without_collector_passes(server_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def warm() -> list[int]:
+        async with new_session(None, None, 30.0) as session:
+            with GcWatch() as watch:  # counts automatic passes; does not pause
+                await warm_pool(session, f"{server_url}/health", 300, 1024)
+            return watch.passes
+
+    paused = asyncio.run(warm())
+    assert paused[1:] == [0, 0] and paused[0] <= 1  # at most the young pass due when it is turned back on
+    assert gc.isenabled()
+    monkeypatch.setattr(bench.net, "gc_paused", contextlib.nullcontext)
+    assert asyncio.run(warm())[0] > 1  # what the pause spares: 300 connections allocate past several young passes

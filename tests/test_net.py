@@ -104,35 +104,48 @@ def test_the_local_server_listens_with_the_backlog_it_was_given() -> None:
 
 
 class _Counting(PacedConnector):
-    """Counts connects in flight, to check the pacing window."""
+    """Counts connects in flight (socket to completed handshake), to check the pacing window."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.unanswered = 0
-        self.most_unanswered = 0
+        self.connecting = 0
+        self.most_connecting = 0
 
-    async def _create_connection(self, req: object, traces: object, timeout: object) -> object:
-        result = await super()._create_connection(req, traces, timeout)
-        self.unanswered += 1
-        self.most_unanswered = max(self.most_unanswered, self.unanswered)
-        return result
+    async def _create_direct_connection(self, *args: object, **kwargs: object) -> object:
+        self.connecting += 1
+        self.most_connecting = max(self.most_connecting, self.connecting)
+        try:
+            return await super()._create_direct_connection(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            self.connecting -= 1
 
-    def done_one(self) -> None:
-        self.unanswered -= 1
-        super().done_one()
+
+def _listen_overflows() -> int:
+    """Linux's count of connections dropped because a listen queue was full (TcpExt ListenOverflows)."""
+    lines = Path("/proc/net/netstat").read_text().splitlines()
+    for names, values in zip(lines[::2], lines[1::2], strict=True):
+        if names.startswith("TcpExt:"):
+            return dict(zip(names.split()[1:], map(int, values.split()[1:]), strict=True))["ListenOverflows"]
+    raise AssertionError("no TcpExt line in /proc/net/netstat")
 
 
 def test_paced_warm_opens_exactly_n_connections_within_the_window(server_url: str) -> None:
-    async def main() -> tuple[int, int, int]:
+    async def main() -> tuple[int, int, int, int]:
         connector = _Counting(limit=0, limit_per_host=0)
         async with aiohttp.ClientSession(connector=connector) as session:
             await paced_warm(session, connector, f"{server_url}/health", 300, backlog=50)
-            return connector.created, connector.most_unanswered, len(connector._conns[next(iter(connector._conns))])
+            pooled = len(connector._conns[next(iter(connector._conns))])
+            opened = connector.created
+            await asyncio.gather(*(session.get(f"{server_url}/health") for _ in range(300)))  # all at once
+            return opened, connector.most_connecting, pooled, connector.created - opened
 
-    created, most, pooled = asyncio.run(main())
-    assert created == 300
+    before = _listen_overflows()
+    opened, most, pooled, opened_later = asyncio.run(main())
+    assert opened == 300
     assert pooled == 300
     assert most <= 50
+    assert opened_later == 0  # 300 requests at once found 300 warm connections: none was opened in the run
+    assert _listen_overflows() == before
 
 
 def _time_wait_after_a_pool(url: str, make: Callable[[], aiohttp.TCPConnector]) -> int:

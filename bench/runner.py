@@ -22,7 +22,9 @@ from typing import Literal, Protocol
 import aiohttp
 
 from bench.errors import RunError, WarmupError
+from bench.http_sync import HttpSyncOp
 from bench.loops import loop_factory
+from bench.minimal_http import open_minimal
 from bench.plan import Plan, Point, Round, make_plan
 from bench.preflight import preflight
 from bench.processes import ClientPool, RunSpec
@@ -43,7 +45,7 @@ from bench.server import LocalServer
 from bench.stats import StopRule, median, median_interval
 from bench.strategies import REFERENCE
 from bench.summary import complete_walls, paired_speedups
-from bench.targets import HttpSyncOp, driver_class, driver_for, new_session
+from bench.targets import driver_class, driver_for, new_session
 from bench.timed import Pool, execute, execute_shared, peak_rss_mb
 
 
@@ -253,17 +255,37 @@ def _calibrate_http_client(url: str, requests: int) -> Calibration:
     return _overhead(times, delivered)
 
 
-async def calibrate(base_url: str, requests: int = CALIBRATION_REQUESTS) -> dict[str, Calibration]:
-    """Per-request overhead of each client stack against the local server: aiohttp, and http.client (threads).
+async def _calibrate_minimal(url: str, requests: int) -> Calibration:
+    times: list[float] = []
+    delivered: list[float] = []
+    async with open_minimal((url,), "", connections=1, limit=1, backlog=None, timeout_s=30.0) as op:
+        for i in range(requests + 5):
+            start = time.perf_counter_ns()
+            _, _, timing = await op(0)
+            elapsed = (time.perf_counter_ns() - start) / 1e6
+            if i >= 5:
+                times.append(elapsed)
+                delivered.append(_delivered_ms(timing))
+    return _overhead(times, delivered)
+
+
+async def calibrate(
+    base_url: str, requests: int = CALIBRATION_REQUESTS, minimal: bool = False
+) -> dict[str, Calibration]:
+    """Per-request overhead of each client stack against the local server: aiohttp, http.client (threads), and
+    the minimal client when ``minimal``.
 
     Each is a warm 1 ms GET's round trip minus the service time the server reports it delivered: both HTTP stacks
     and loopback, what every task pays on top of its delay.
     """
     url = f"{base_url}/delay/{CALIBRATION_DELAY_MS:g}ms"
-    return {
+    stacks = {
         "aiohttp": await _calibrate_aiohttp(url, requests),
         "http.client": await asyncio.to_thread(_calibrate_http_client, url, requests),
     }
+    if minimal:
+        stacks["minimal"] = await _calibrate_minimal(url, requests)
+    return stacks
 
 
 @dataclass(frozen=True)
@@ -307,7 +329,8 @@ def run_scenario(
         pool = engine.pool(scenario)
         with asyncio.Runner(loop_factory=loop_factory(scenario.loop)) as runner:
             if server is not None:
-                record.calibration = runner.run(calibrate(server.url))
+                minimal = getattr(scenario.target, "client", "") == "minimal"
+                record.calibration = runner.run(calibrate(server.url, minimal=minimal))
                 server.stats(reset=True)  # lateness from here on: the scenario's own requests
             for point in record.plan.points:
                 stop = run_point(runner, record, point, base_url, progress, server_gone, pool, sources)

@@ -45,12 +45,14 @@ class RunSpec:
     @classmethod
     def local(cls, base_url: str, tasks: int, delay_ms: float, strategy: str = "gather", **keys: object) -> RunSpec:
         """A run of ``tasks`` GETs of ``delay_ms`` on the local server at ``base_url`` (``keys``: more scenario
-        keys, e.g. ``timeout_s=120``), or of ``asyncio.sleep`` with ``kind="sleep"``."""
+        keys, e.g. ``timeout_s=120``), or of ``asyncio.sleep`` with ``kind="sleep"``; ``client="minimal"`` for
+        the minimal HTTP client."""
         kind = keys.pop("kind", "local")
+        client = {"client": keys.pop("client")} if "client" in keys else {}
         document: dict[str, object] = {
             "name": "spec",
             "tasks": tasks,
-            "target": {"kind": kind, "latency": {"dist": "fixed", "ms": delay_ms}},
+            "target": {"kind": kind, "latency": {"dist": "fixed", "ms": delay_ms}, **client},
             "strategies": [strategy],
             "repeats": 1,
             "warmup": 0,

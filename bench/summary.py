@@ -383,7 +383,7 @@ def summarise(result: ScenarioResult) -> list[Summary]:
 def overheads(result: ScenarioResult) -> dict[bool, float]:
     """Per-request overhead in ms of the client stack of blocking (True) and async (False) strategies, as calibrated
     (a version 1 file has one figure, for aiohttp, which is all it knew)."""
-    stacks = driver_class(result.scenario.target).stacks
+    stacks = driver_class(result.scenario.target).stacks_for(result.scenario.target)
     found = {
         blocking: result.calibration[name].median_ms for blocking, name in stacks.items() if name in result.calibration
     }

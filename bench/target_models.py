@@ -11,13 +11,16 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, Union
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Discriminator, Field, Strict, Tag, field_validator
+from pydantic import BaseModel, Discriminator, Field, Strict, Tag, field_validator, model_validator
 
 from bench.latency import Latency
 from bench.limits import MAX_BYTES
 from bench.scenario_base import Record
 
 _CALLABLE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+HttpClient: TypeAlias = Literal["aiohttp", "minimal"]
+"""The asyncio strategies' HTTP client: aiohttp (what programs use), or iobench's minimal keep-alive client for load
+(``bench.minimal_http``: plain http only, a fraction of aiohttp's CPU per request)."""
 
 
 class LocalTarget(Record):
@@ -35,6 +38,8 @@ class LocalTarget(Record):
     """How those tasks fail: a 500 answer, a dropped connection, or no answer at all (the timeout decides)."""
     fail_on_status: Annotated[bool, Strict()] = True
     """Count a status of 400 or above as a failed task (as ``raise_for_status`` would)."""
+    client: HttpClient = "aiohttp"
+    """HTTP client of the asyncio strategies: ``aiohttp``, or ``minimal`` (iobench's own, for load)."""
 
 
 class SleepTarget(Record):
@@ -70,6 +75,8 @@ class UrlTarget(Record):
     allow_external: Annotated[bool, Strict()] = False
     fail_on_status: Annotated[bool, Strict()] = True
     """Count a status of 400 or above as a failed task."""
+    client: HttpClient = "aiohttp"
+    """HTTP client of the asyncio strategies: ``aiohttp``, or ``minimal`` (iobench's own, plain http only)."""
 
     @field_validator("url", mode="after")
     @classmethod
@@ -78,6 +85,12 @@ class UrlTarget(Record):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"expected an http:// or https:// URL with a host, got {value!r}")
         return value
+
+    @model_validator(mode="after")
+    def _minimal_is_plain_http(self) -> UrlTarget:
+        if self.client == "minimal" and not self.url.startswith("http://"):
+            raise ValueError(f"client: minimal speaks plain http:// only; {self.url} needs client: aiohttp")
+        return self
 
     @property
     def host(self) -> str:

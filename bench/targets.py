@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import http.client
 import importlib
 import inspect
 import sys
-import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -37,6 +35,8 @@ from pydantic import BaseModel
 
 from bench.collector import gc_paused
 from bench.errors import ScenarioError, UsageError
+from bench.http_sync import HttpSyncOp
+from bench.minimal_http import open_minimal
 from bench.net import PacedConnector, client_socket_factory, paced_warm
 from bench.plan import Point
 from bench.recording import Answer, AsyncOp, Recorder, SyncOp
@@ -55,6 +55,11 @@ class Driver(ABC, Generic[T]):
     """True when the runner must start the local server (and calibrate against it) for this target."""
     stacks: ClassVar[dict[bool, str]] = {}
     """The client stack used, by ``blocking``: e.g. {False: 'aiohttp', True: 'http.client'} (calibration key)."""
+
+    @classmethod
+    def stacks_for(cls, target: T) -> dict[bool, str]:
+        """The client stacks ``target`` is run with, by ``blocking`` (calibration keys)."""
+        return dict(cls.stacks)
 
     def __init__(
         self, target: T, scenario: Scenario, point: Point, base_url: str, sources: tuple[str, ...] = ()
@@ -186,60 +191,16 @@ def http_op(session: aiohttp.ClientSession, urls: tuple[str, ...]) -> AsyncOp:
     return op
 
 
-class HttpSyncOp:
-    """Blocking GETs with ``http.client``: one keep-alive connection per calling thread."""
-
-    def __init__(self, urls: tuple[str, ...], timeout_s: float) -> None:
-        parts = [urlsplit(u) for u in urls] or [urlsplit("http://127.0.0.1")]
-        self.host = parts[0].hostname or "127.0.0.1"
-        self.https = parts[0].scheme == "https"
-        self.port = parts[0].port or (443 if self.https else 80)
-        self.paths = tuple(f"{p.path}?{p.query}" if p.query else p.path for p in parts)
-        self.timeout_s = timeout_s
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._all: list[http.client.HTTPConnection] = []
-
-    def _connection(self) -> http.client.HTTPConnection:
-        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            kind = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
-            conn = kind(self.host, self.port, timeout=self.timeout_s)
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
-        return conn
-
-    def get(self, path: str) -> Answer:
-        """GET ``path`` on this thread's connection; on any error drop the connection and re-raise."""
-        conn = self._connection()
-        try:
-            conn.request("GET", path)
-            response = conn.getresponse()
-            body = response.read()
-        except BaseException:
-            conn.close()
-            self._local.conn = None
-            raise
-        return response.status, len(body), response.getheader("Server-Timing")
-
-    def __call__(self, i: int) -> Answer:
-        """Perform task i."""
-        return self.get(self.paths[i])
-
-    def close(self) -> None:
-        """Close every thread's connection."""
-        with self._lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
-
-
 class HttpDriver(Driver[T]):
     """What every HTTP target shares: a session per run, a warmed pool, blocking twins over http.client."""
 
     sockets = True
     stacks: ClassVar[dict[bool, str]] = {False: "aiohttp", True: "http.client"}
+
+    @classmethod
+    def stacks_for(cls, target: T) -> dict[bool, str]:
+        """The target's ``client`` for the asyncio strategies, http.client for threads."""
+        return {False: getattr(target, "client", "aiohttp"), True: "http.client"}
 
     def __init__(
         self, target: T, scenario: Scenario, point: Point, base_url: str, sources: tuple[str, ...] = ()
@@ -266,6 +227,13 @@ class HttpDriver(Driver[T]):
         self, recorder: Recorder, connections: int, connector_limit: int | None
     ) -> AsyncIterator[AsyncOp]:
         """A fresh session whose pool holds ``connections`` warm connections (capped by the connector limit)."""
+        if getattr(self.target, "client", "aiohttp") == "minimal":
+            backlog, timeout_s = self.caps().get("listen_backlog"), self.scenario.timeout_s
+            async with open_minimal(self.urls, self.warm_url, connections=connections, limit=connector_limit,
+                                    backlog=backlog, timeout_s=timeout_s, sources=self.sources,
+                                    on_connected=recorder.connected) as minimal_op:  # fmt: skip
+                yield minimal_op
+            return
         async with new_session(recorder, connector_limit, self.scenario.timeout_s, self.sources) as session:
             if self.warm_url:
                 wanted = min(connections, connector_limit or connections)

@@ -48,10 +48,13 @@ def spec(
     strategy: str | dict[str, Any] = "gather",
     k: int = 1,
     gc: bool = True,
+    client: str = "aiohttp",
 ) -> RunSpec:
     """A run of ``tasks`` GETs of ``delay_ms`` on the local server, spread over ``k`` client processes; ``gc``
-    False pauses the garbage collector during the run (the scenario's ``gc: false``)."""
+    False pauses the garbage collector during the run (the scenario's ``gc: false``); ``client`` the HTTP client."""
     keys: dict[str, Any] = {"timeout_s": 120.0, "server": {"backlog": BACKLOG}, "processes": k, "gc": gc}
+    if client != "aiohttp":
+        keys["client"] = client
     return RunSpec.local(base_url, tasks, delay_ms, strategy, **keys)  # type: ignore[arg-type]
 
 

@@ -1,0 +1,479 @@
+"""A minimal HTTP/1.1 client for load (``client: minimal``): keep-alive GETs over asyncio protocols, a fraction of
+aiohttp's CPU per request.
+
+    pool = MinimalPool("http://127.0.0.1:8080", limit=None, sources=(), on_connected=recorder.connected)
+    await pool.warm("/health", 10_000, window=512)        # one GET checks the target; the rest are opened bare
+    status, nbytes, server_timing = await pool.get(request_bytes("127.0.0.1", 8080, "/delay/20ms"))
+    pool.close()                                           # every socket closed with an RST: no TIME_WAIT
+
+Why: aiohttp spends about 100-150 us of a client loop's CPU on each request (measured on a 2-core machine), so past
+a few thousand requests per second a load test measures the client, not the server. This client does what a load
+test needs and nothing more, as Locust's FastHttpUser does beside its HttpUser: GET over HTTP/1.1 with keep-alive;
+bodies delimited by Content-Length, chunked, or the connection's close; informational (1xx) answers skipped. No
+TLS, proxies, redirects, cookies or compression: ``client: minimal`` refuses https URLs. A response it cannot
+parse fails its task (``MalformedResponse``, an ``http.client.HTTPException``) and its connection is dropped; so
+does a connection the server closes mid-answer (``ConnectionResetError``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import http.client
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+from bench.collector import gc_paused
+from bench.errors import WarmupError
+from bench.net import client_socket_factory, warm_window
+
+MAX_HEAD = 65_536
+"""Most bytes a status line and headers may take."""
+_NO_BODY = frozenset({204, 304})
+
+
+class MalformedResponse(http.client.HTTPException):
+    """The server's answer is not HTTP/1.x as this client reads it."""
+
+
+class Response(NamedTuple):
+    """One parsed answer."""
+
+    status: int
+    nbytes: int
+    """Body bytes (after chunked decoding)."""
+    server_timing: str | None
+    """The raw ``Server-Timing`` header, if any."""
+    keep_alive: bool
+    """The connection may carry another request."""
+
+
+def request_bytes(host: str, port: int, target: str) -> bytes:
+    """The bytes of one GET of ``target`` (path and query) on ``host:port``.
+
+    >>> request_bytes("127.0.0.1", 8080, "/health")
+    b'GET /health HTTP/1.1\\r\\nHost: 127.0.0.1:8080\\r\\nUser-Agent: iobench\\r\\nAccept: */*\\r\\n\\r\\n'
+    """
+    return f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: iobench\r\nAccept: */*\r\n\r\n".encode("ascii")
+
+
+class ResponseParser:
+    """Incremental parser of the answers on one connection: ``feed`` returns those it completed, in order."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._head: tuple[int, str | None, bool] | None = None
+        """Status, Server-Timing and keep-alive of the answer whose body is being read (None: reading a head)."""
+        self._mode = ""
+        """How the body ends: 'length', 'chunked' or 'close'."""
+        self._left = 0
+        """'length': body bytes still to come; 'chunked': bytes of the current chunk still to come (-1: a size
+        line is next; -2: the CRLF after a chunk's data is next; -3: trailers are next)."""
+        self._nbytes = 0
+
+    def feed(self, data: bytes) -> list[Response]:
+        """Take bytes from the connection; the answers they complete. MalformedResponse if they are not HTTP."""
+        self._buffer += data
+        done: list[Response] = []
+        while True:
+            if self._head is None and not self._read_head():
+                return done
+            if self._head is None:  # an informational answer: nothing more to read for it
+                continue
+            if not self._read_body():
+                return done
+            status, timing, keep_alive = self._head
+            done.append(Response(status, self._nbytes, timing, keep_alive))
+            self._head = None
+
+    def feed_eof(self) -> Response | None:
+        """The server closed the connection: the answer a close ends, None if none was under way, or
+        ConnectionResetError when it was cut short."""
+        if self._head is not None and self._mode == "close":
+            status, timing, _ = self._head
+            self._head = None
+            return Response(status, self._nbytes + len(self._buffer), timing, False)
+        if self._head is not None or self._buffer:
+            raise ConnectionResetError("the server closed the connection in the middle of an answer")
+        return None
+
+    def _read_head(self) -> bool:
+        end = self._buffer.find(b"\r\n\r\n")
+        if end < 0:
+            if len(self._buffer) > MAX_HEAD:
+                raise MalformedResponse(f"no end of headers within {MAX_HEAD} bytes")
+            return False
+        lines = bytes(self._buffer[:end]).decode("latin-1").split("\r\n")
+        del self._buffer[: end + 4]
+        version, _, rest = lines[0].partition(" ")
+        code = rest[:3]
+        if version not in ("HTTP/1.1", "HTTP/1.0") or not code.isdigit() or rest[3:4] not in ("", " "):
+            raise MalformedResponse(f"not an HTTP/1.x status line: {lines[0][:80]!r}")
+        status = int(code)
+        length: int | None = None
+        chunked = False
+        timing: str | None = None
+        connection = ""
+        for line in lines[1:]:
+            name, colon, value = line.partition(":")
+            if not colon:
+                raise MalformedResponse(f"not a header line: {line[:80]!r}")
+            key = name.strip().lower()
+            if key == "content-length":
+                text = value.strip()
+                if not text.isdigit() or (length is not None and int(text) != length):
+                    raise MalformedResponse(f"bad Content-Length: {value.strip()[:40]!r}")
+                length = int(text)
+            elif key == "transfer-encoding":
+                chunked = value.strip().lower().endswith("chunked")
+            elif key == "server-timing":
+                timing = value.strip() if timing is None else f"{timing}, {value.strip()}"
+            elif key == "connection":
+                connection = value.strip().lower()
+        if 100 <= status < 200:
+            return True  # informational: the real answer follows
+        keep_alive = connection != "close" and (version == "HTTP/1.1" or connection == "keep-alive")
+        self._nbytes = 0
+        if status in _NO_BODY:
+            self._mode, self._left = "length", 0
+        elif chunked:
+            self._mode, self._left = "chunked", -1
+        elif length is not None:
+            self._mode, self._left = "length", length
+        else:
+            self._mode, keep_alive = "close", False
+        self._head = (status, timing, keep_alive)
+        return True
+
+    def _read_body(self) -> bool:
+        if self._mode == "length":
+            taken = min(self._left, len(self._buffer))
+            del self._buffer[:taken]
+            self._left -= taken
+            self._nbytes += taken
+            return self._left == 0
+        if self._mode == "close":
+            self._nbytes += len(self._buffer)
+            self._buffer.clear()
+            return False
+        return self._read_chunks()
+
+    def _read_chunks(self) -> bool:
+        while True:
+            if self._left == -1:  # a size line
+                end = self._buffer.find(b"\r\n")
+                if end < 0:
+                    return False
+                size = bytes(self._buffer[:end]).split(b";", 1)[0].strip()
+                del self._buffer[: end + 2]
+                try:
+                    self._left = int(size, 16)
+                except ValueError:
+                    raise MalformedResponse(f"bad chunk size {size[:20]!r}") from None
+                if self._left < 0:
+                    raise MalformedResponse(f"bad chunk size {size[:20]!r}")
+                if self._left == 0:
+                    self._left = -3
+            elif self._left == -2:  # the CRLF after a chunk
+                if len(self._buffer) < 2:
+                    return False
+                if self._buffer[:2] != b"\r\n":
+                    raise MalformedResponse("a chunk does not end with CRLF")
+                del self._buffer[:2]
+                self._left = -1
+            elif self._left == -3:  # trailers, up to an empty line
+                end = self._buffer.find(b"\r\n")
+                if end < 0:
+                    return False
+                del self._buffer[: end + 2]
+                if end == 0:
+                    return True
+            else:
+                taken = min(self._left, len(self._buffer))
+                del self._buffer[:taken]
+                self._nbytes += taken
+                self._left -= taken
+                if self._left:
+                    return False
+                self._left = -2
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive connection: one request at a time, its answer parsed as it arrives."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.parser = ResponseParser()
+        self.waiter: asyncio.Future[Response] | None = None
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Keep the transport."""
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        """Parse; hand a completed answer to the request waiting for it."""
+        try:
+            answers = self.parser.feed(data)
+        except MalformedResponse as exc:
+            self._fail(exc)
+            return
+        for answer in answers:
+            if self.waiter is None or self.waiter.done():
+                self._fail(MalformedResponse("an answer arrived that no request asked for"))
+                return
+            self.waiter.set_result(answer)
+            self.waiter = None
+
+    def eof_received(self) -> bool:
+        """The server closed its side: a close-delimited answer ends here."""
+        try:
+            answer = self.parser.feed_eof()
+        except ConnectionResetError as exc:
+            self._fail(exc)
+            return False
+        if answer is not None and self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(answer)
+            self.waiter = None
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Closed: a request still waiting fails."""
+        self.closed = True
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(ConnectionResetError("the server closed the connection"))
+            self.waiter = None
+
+    def _fail(self, exc: Exception) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(exc)
+            self.waiter = None
+        self.abort()
+
+    def abort(self) -> None:
+        """Close at once (an RST: the client's sockets linger 0)."""
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+
+    async def request(self, data: bytes) -> Response:
+        """Send one request and wait for its answer."""
+        if self.closed or self.transport is None:
+            raise ConnectionResetError("the connection is closed")
+        waiter: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        self.waiter = waiter
+        self.transport.write(data)
+        return await waiter
+
+
+class MinimalPool:
+    """Keep-alive connections to one ``http://host:port``: at most ``limit`` open at once (None: no limit), handed to
+    requests first come, first served; ``on_connected`` is called when a request gets its connection."""
+
+    def __init__(
+        self,
+        base_url: str,
+        limit: int | None = None,
+        sources: Sequence[str] = (),
+        on_connected: Callable[[], None] | None = None,
+    ) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme != "http" or not parts.hostname:
+            raise ValueError(f"client: minimal speaks plain http:// only, got {base_url!r}")
+        self.host = parts.hostname
+        self.port = parts.port or 80
+        self.limit = limit or None
+        self._factory = client_socket_factory(sources)
+        self._on_connected = on_connected
+        self._idle: collections.deque[_Connection] = collections.deque()
+        self._waiters: collections.deque[asyncio.Future[_Connection | None]] = collections.deque()
+        self._all: set[_Connection] = set()
+        self._count = 0
+        """Connections open or opening."""
+        self.created = 0
+        """Connections this pool opened."""
+        self._address: tuple[int, int, int, str, tuple[object, ...]] | None = None
+
+    def request(self, target: str) -> bytes:
+        """The bytes of a GET of ``target`` (path and query) on this pool's host."""
+        return request_bytes(self.host, self.port, target)
+
+    async def _open(self) -> _Connection:
+        loop = asyncio.get_running_loop()
+        if self._address is None:  # resolved once per pool
+            self._address = (await loop.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM))[0]
+        sock = self._factory(self._address)
+        try:
+            sock.setblocking(False)
+            await loop.sock_connect(sock, self._address[4])
+            _, connection = await loop.create_connection(_Connection, sock=sock)  # TCP_NODELAY set by the loop
+        except BaseException:
+            sock.close()
+            raise
+        self.created += 1
+        self._all.add(connection)
+        return connection
+
+    async def _open_counted(self) -> _Connection:
+        self._count += 1
+        try:
+            return await self._open()
+        except BaseException:
+            self._count -= 1
+            self._wake_one(None)
+            raise
+
+    async def acquire(self) -> _Connection:
+        """A connection for one request: an idle one, a new one under the limit, or the next one freed."""
+        while self._idle:
+            connection = self._idle.popleft()
+            if not connection.closed:
+                return connection
+            self._forget(connection)
+        if self.limit is None or self._count < self.limit:
+            return await self._open_counted()
+        waiter: asyncio.Future[_Connection | None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            handed = await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():  # handed over just as we were cancelled: pass it on
+                given = waiter.result()
+                if given is None:
+                    self._wake_one(None)
+                else:
+                    self.release(given, True)
+            raise
+        return handed if handed is not None else await self._open_counted()
+
+    def _wake_one(self, connection: _Connection | None) -> bool:
+        """Give ``connection`` (None: the right to open one) to the first waiting request; False if none waits."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(connection)
+                return True
+        return False
+
+    def _forget(self, connection: _Connection) -> None:
+        self._all.discard(connection)
+        self._count -= 1
+
+    def release(self, connection: _Connection, reusable: bool) -> None:
+        """Give a connection back after a request: to a waiting request or the idle ones, or drop it."""
+        if reusable and not connection.closed:
+            if not self._wake_one(connection):
+                self._idle.append(connection)
+            return
+        connection.abort()
+        self._forget(connection)
+        self._wake_one(None)
+
+    async def get(self, data: bytes) -> Response:
+        """One request (bytes from ``request``) on a pooled connection; its answer."""
+        connection = await self.acquire()
+        if self._on_connected is not None:
+            self._on_connected()
+        reusable = False
+        try:
+            answer = await connection.request(data)
+            reusable = answer.keep_alive
+            return answer
+        finally:
+            self.release(connection, reusable)
+
+    async def warm(self, target: str, connections: int, backlog: int | None = None, timeout_s: float = 60.0) -> float:
+        """Open ``connections`` idle connections: one GET of ``target`` first (the server answers, below 400), the
+        rest bare, at most ``warm_window(backlog)`` connecting at once; seconds taken, or WarmupError saying why."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        url = f"http://{self.host}:{self.port}{target}"
+        held: list[_Connection] = []
+        gate = asyncio.Semaphore(warm_window(backlog))
+
+        async def one() -> None:
+            async with gate:
+                held.append(await self._open_counted())
+
+        with gc_paused():
+            try:
+                async with asyncio.timeout(timeout_s):
+                    checked = await self.get(self.request(target))
+                    if checked.status >= 400:
+                        raise WarmupError(f"warm-up request to {url} answered HTTP {checked.status}")
+                    if self._idle:
+                        held.append(self._idle.popleft())
+                    async with asyncio.TaskGroup() as group:
+                        for _ in range(connections - len(held)):
+                            group.create_task(one())
+            except TimeoutError:
+                raise WarmupError(
+                    f"the warm-up opened {len(held)} of {connections} connections to {url} in {timeout_s:g} s and "
+                    "was stopped"
+                ) from None
+            except (OSError, http.client.HTTPException, BaseExceptionGroup) as error:
+                first = error
+                while isinstance(first, BaseExceptionGroup):
+                    first = first.exceptions[0]
+                if isinstance(first, OSError | http.client.HTTPException):
+                    raise WarmupError(
+                        f"the warm-up failed after {len(held)} of {connections} connections to {url}: "
+                        f"{type(first).__name__}: {first}"
+                    ) from first
+                raise
+            finally:
+                self._idle.extend(held)
+        return loop.time() - start
+
+    def close(self) -> None:
+        """Close every connection at once (RST)."""
+        for connection in list(self._all):
+            connection.abort()
+        self._all.clear()
+        self._idle.clear()
+        self._count = 0
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_exception(ConnectionResetError("the pool was closed"))
+
+
+@contextlib.asynccontextmanager
+async def open_minimal(
+    urls: Sequence[str],
+    warm_url: str,
+    *,
+    connections: int,
+    limit: int | None,
+    backlog: int | None,
+    timeout_s: float,
+    sources: Sequence[str] = (),
+    on_connected: Callable[[], None] | None = None,
+) -> AsyncIterator[Callable[[int], Awaitable[tuple[int, int, str | None]]]]:
+    """An operation ``op(i)`` that GETs ``urls[i]`` (all on one http:// origin) through a MinimalPool warmed with
+    ``connections`` connections (when ``warm_url`` is set), each request cut off after ``timeout_s``."""
+    pool = MinimalPool(urls[0] if urls else warm_url, limit, sources, on_connected)
+    requests = tuple(pool.request(_target(url)) for url in urls)
+    get = pool.get
+    try:
+        if warm_url:
+            await pool.warm(_target(warm_url), min(connections, limit or connections), backlog)
+
+        async def op(i: int) -> tuple[int, int, str | None]:
+            async with asyncio.timeout(timeout_s):
+                answer = await get(requests[i])
+            return answer.status, answer.nbytes, answer.server_timing
+
+        yield op
+    finally:
+        pool.close()
+
+
+def _target(url: str) -> str:
+    """Path and query of ``url``: what the request line asks for."""
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

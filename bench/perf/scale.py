@@ -103,9 +103,10 @@ class Engines:
         self._runner.close()
 
     def run(self, engine: str, run_spec: RunSpec) -> RunResult:
-        """One timed run of ``run_spec`` with ``engine`` (a name from ``names``, or one with ``NO_GC`` added);
+        """One timed run of ``run_spec`` with ``engine`` (a name from ``names``, or one with a ``VARIANTS`` suffix);
         RuntimeError unless every task finished ok."""
-        engine = engine.removesuffix(NO_GC)
+        for suffix in VARIANTS:
+            engine = engine.removesuffix(suffix) if suffix else engine
         if engine == ONE_LOOP:
             driver = driver_for(run_spec.scenario, run_spec.point, run_spec.base_url)
             coro = execute(run_spec.strategy(), run_spec.label, driver, run_spec.scenario, repeat=0, position=0)
@@ -150,33 +151,39 @@ def interleaved(
 
 NO_GC = ", gc: false"
 """Suffix of a job run with the garbage collector paused during the timed region."""
+MINIMAL = ", client: minimal"
+"""Suffix of a job run with iobench's minimal HTTP client instead of aiohttp."""
+VARIANTS: dict[str, dict[str, Any]] = {"": {}, NO_GC: {"gc": False}, MINIMAL: {"client": "minimal"}}
+"""Each way a run is measured: aiohttp with the collector running, with it paused, and the minimal client."""
 
 
 def wall_jobs(engines: Engines, base_url: str, tasks: int) -> dict[str, Callable[[], float]]:
-    """Jobs for ``tasks`` x 2 s under gather: each iobench engine with the collector running and paused, and the
-    hand-written single-loop gather."""
-    run_spec = {name: spec(base_url, tasks, 2000.0, k=1 if name == ONE_LOOP else engines.k) for name in engines.names}
+    """Jobs for ``tasks`` x 2 s under gather: each iobench engine in each of ``VARIANTS``, and the hand-written
+    single-loop gather."""
     jobs: dict[str, Callable[[], float]] = {}
     for name in engines.names:
-        paused = spec(base_url, tasks, 2000.0, k=run_spec[name].scenario.processes, gc=False)
-        jobs[name] = lambda name=name: engines.run(name, run_spec[name]).wall_ns / 1e9  # type: ignore[misc]
-        jobs[name + NO_GC] = lambda name=name, s=paused: engines.run(name, s).wall_ns / 1e9  # type: ignore[misc]
-    jobs[f"{HAND} gather, one loop"] = lambda: engines.hand(run_spec[ONE_LOOP])
+        k = 1 if name == ONE_LOOP else engines.k
+        for suffix, keys in VARIANTS.items():
+            run_spec = spec(base_url, tasks, 2000.0, k=k, **keys)
+            jobs[name + suffix] = lambda name=name, s=run_spec: engines.run(name, s).wall_ns / 1e9  # type: ignore[misc]
+    run_spec = spec(base_url, tasks, 2000.0)
+    jobs[f"{HAND} gather, one loop"] = lambda: engines.hand(run_spec)
     return jobs
 
 
 def throughput_jobs(
     engines: Engines, base_url: str, tasks: int, strategy: str | dict[str, Any] = "gather"
 ) -> dict[str, Callable[[], float]]:
-    """Jobs for ``tasks`` zero-delay tasks under ``strategy`` with each iobench engine and the hand-written script."""
-    run_spec = {
-        name: spec(base_url, tasks, 0.0, strategy, k=1 if name == ONE_LOOP else engines.k) for name in engines.names
-    }
-    jobs: dict[str, Callable[[], float]] = {
-        name: (lambda name=name: engines.run(name, run_spec[name]).wall_ns / 1e9)  # type: ignore[misc]
-        for name in engines.names
-    }
-    jobs[f"{HAND} {run_spec[ONE_LOOP].label}, one loop"] = lambda: engines.hand(run_spec[ONE_LOOP])
+    """Jobs for ``tasks`` zero-delay tasks under ``strategy`` with each iobench engine in each of ``VARIANTS``, and
+    the hand-written script."""
+    jobs: dict[str, Callable[[], float]] = {}
+    for name in engines.names:
+        k = 1 if name == ONE_LOOP else engines.k
+        for suffix, keys in VARIANTS.items():
+            run_spec = spec(base_url, tasks, 0.0, strategy, k=k, **keys)
+            jobs[name + suffix] = lambda name=name, s=run_spec: engines.run(name, s).wall_ns / 1e9  # type: ignore[misc]
+    run_spec = spec(base_url, tasks, 0.0, strategy)
+    jobs[f"{HAND} {run_spec.label}, one loop"] = lambda: engines.hand(run_spec)
     return jobs
 
 

@@ -247,11 +247,10 @@ def _scale_figures(engines: scale.Engines, base_url: str, rounds: int, best_rps:
     for label in ("gather", "bounded(limit=100)"):
         entry = STRATEGIES[label]
         for name in engines.pools:
-            for collector in (True, False):
-                run_spec = scale.spec(base_url, tasks, 0.0, entry, k=engines.k, gc=collector)
+            for suffix, keys in scale.VARIANTS.items():
+                run_spec = scale.spec(base_url, tasks, 0.0, entry, k=engines.k, **keys)
                 engines.run(name, run_spec)  # warm-up run, dropped
-                key = f"{name} {label}" + ("" if collector else scale.NO_GC)
-                best_rps[key] = tasks / (engines.run(name, run_spec).wall_ns / 1e9)
+                best_rps[f"{name} {label}{suffix}"] = tasks / (engines.run(name, run_spec).wall_ns / 1e9)
     best_name, best = max(best_rps.items(), key=lambda item: item[1])
     wrk = scale.wrk_requests_per_s(base_url)
     figure_name = "requests/s: iobench best (1 or 2 processes) / wrk -t2 -c100"

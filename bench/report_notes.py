@@ -46,7 +46,12 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
 def notes(result: ScenarioResult, rows: list[Summary]) -> list[str]:
     """What a reader must know beside the numbers: caps, calibration, why figures are missing or unexplained, noise."""
     limit = result.scenario.connector_limit
-    connector = f"connector limit {limit}" if limit else "connector limit: none (aiohttp's default of 100 is lifted)"
+    if getattr(result.scenario.target, "client", "aiohttp") == "minimal":
+        connector = f"minimal HTTP client, connection limit {limit or 'none'}"
+    elif limit:
+        connector = f"connector limit {limit}"
+    else:
+        connector = "connector limit: none (aiohttp's default of 100 is lifted)"
     lines = [f"{connector}; loop: {result.scenario.loop}"]
     k = result.scenario.processes
     if k > 1:

@@ -227,6 +227,8 @@ def test_a_scenario_on_the_minimal_client_measures_what_aiohttp_does(
     write_scenario: Callable[[str, str], Path], tmp_path: Path
 ) -> None:
     from bench.cli import main
+    from bench.report_notes import notes
+    from bench.summary import summarise
 
     path = write_scenario(
         "name: m\ntasks: 20\nrepeats: 3\nwarmup: 1\n"
@@ -243,3 +245,4 @@ def test_a_scenario_on_the_minimal_client_measures_what_aiohttp_does(
         assert all(us >= 50_000 for us in run.samples.service_us)
         walls[run.strategy].append(run.wall_ns)
     assert min(walls["sequential"]) >= 3 * max(walls["gather"])
+    assert notes(result, summarise(result))[0] == "minimal HTTP client, connection limit none; loop: asyncio"

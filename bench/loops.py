@@ -6,6 +6,7 @@ with asyncio.Runner(loop_factory=loop_factory("uvloop")) as runner: ...
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 
 from bench.errors import EnvironmentLimitError, UsageError
@@ -16,10 +17,17 @@ UVLOOP_MISSING = "uvloop is not installed; install it with: pip install 'iobench
 """The error when uvloop is asked for and cannot be imported."""
 
 
+def asyncio_loop() -> asyncio.AbstractEventLoop:
+    """A new loop of asyncio's own, whatever event loop policy is installed (Ray's workers install uvloop's)."""
+    if sys.platform == "win32":
+        return asyncio.ProactorEventLoop()
+    return asyncio.SelectorEventLoop()
+
+
 def loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """The loop factory for ``name`` (None: asyncio's own); an IobenchError naming the fix."""
+    """The loop factory for ``name``; an IobenchError naming the fix."""
     if name == "asyncio":
-        return None
+        return asyncio_loop
     if name != "uvloop":
         raise UsageError(f"unknown event loop {name!r} (valid: {', '.join(LOOPS)})")
     try:

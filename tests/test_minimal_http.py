@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from bench.errors import WarmupError
+from bench.loops import loop_factory
 from bench.minimal_http import MalformedResponse, MinimalPool, Response, ResponseParser, open_minimal
 from bench.net import time_wait_count
 from bench.recording import error_kind, service_us
@@ -109,6 +110,20 @@ def test_answers_read_as_aiohttp_reads_them(server_url: str) -> None:
     theirs, ours, timings = asyncio.run(both())
     assert ours == theirs == [(200, 70000), (200, 123), (204, 0), (503, 0), (200, 0)]
     assert service_us(timings[0]) >= 15_000  # the server's delivered time came back
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_the_pool_works_on_both_loops(server_url: str, loop: str) -> None:
+    async def main() -> list[int]:
+        pool = MinimalPool(server_url)
+        try:
+            await pool.warm("/health", 20)
+            return [(await pool.get(pool.request(f"/status/{code}"))).status for code in (200, 404)]
+        finally:
+            pool.close()
+
+    with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
+        assert runner.run(main()) == [200, 404]
 
 
 def test_the_pool_holds_its_limit_and_hands_connections_on(server_url: str) -> None:

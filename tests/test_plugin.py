@@ -19,7 +19,7 @@ import pytest
 from bench import _pytest_benchmark_compat as compat
 from bench import timed
 from bench.errors import EnvironmentLimitError, RunError, UsageError
-from bench.loops import UVLOOP_MISSING, loop_factory
+from bench.loops import UVLOOP_MISSING, asyncio_loop, loop_factory
 from bench.pytest_plugin import AsyncBenchmark, SpeedupMeter, StrategyFactory, loop_name
 from bench.stats import median, paired_ratios, speedup_interval
 
@@ -100,7 +100,7 @@ def test_loop_factory_names_the_extra_when_uvloop_is_missing(monkeypatch: pytest
     with pytest.raises(EnvironmentLimitError) as caught:
         loop_factory("uvloop")
     assert str(caught.value) == "uvloop is not installed; install it with: pip install 'iobench[uvloop]'"
-    assert loop_factory("asyncio") is None
+    assert loop_factory("asyncio") is asyncio_loop
     with pytest.raises(UsageError, match=r"unknown event loop 'trio' \(valid: asyncio, uvloop\)"):
         loop_factory("trio")
 
@@ -430,3 +430,20 @@ def test_speedup_record_is_the_median_of_paired_ratios() -> None:
     assert result.speedup == median(result.ratios) == 4.0  # not 0.2 / median(0.05, 0.04, 0.10) = 4.0 by chance
     assert result.interval == speedup_interval((4.0, 5.0, 2.0))
     assert result.describe() == "gather 4.00x vs sequential, CI 75%: 2.00x-5.00x, 3 paired rounds, 10 tasks x 20 ms"
+
+
+def test_asyncio_means_asyncio_even_under_uvloops_policy() -> None:
+    """Ray's workers install uvloop's event loop policy: a scenario on asyncio must still run on asyncio."""
+    uvloop = pytest.importorskip("uvloop")
+    previous = asyncio.get_event_loop_policy()
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    try:
+        with asyncio.Runner(loop_factory=loop_factory("asyncio")) as runner:
+            kind = runner.run(_running_loop_module())
+    finally:
+        asyncio.set_event_loop_policy(previous)
+    assert kind == "asyncio.unix_events"
+
+
+async def _running_loop_module() -> str:
+    return type(asyncio.get_running_loop()).__module__

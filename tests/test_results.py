@@ -81,3 +81,14 @@ def test_missing_results_file(tmp_path: Path) -> None:
     with pytest.raises(ResultsError) as info:
         read_results(tmp_path / "none.json")
     assert str(info.value) == f"{tmp_path / 'none.json'}: no such results file"
+
+
+def test_the_recorded_peak_rss_is_the_process_own_not_its_parents() -> None:
+    """Linux carries a parent's peak into its child across exec (ru_maxrss); the results must not."""
+    import subprocess
+    import sys
+
+    ballast = b"x" * (400 * 1024 * 1024)  # 400 MB touched in this (parent) process
+    code = "from bench.timed import peak_rss_mb; print(peak_rss_mb())"
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert len(ballast) and float(child.stdout) < 200

@@ -142,22 +142,41 @@ def overhead_ratio(scenario: Scenario, base_url: str, rounds: int) -> tuple[floa
     return max(ratios.values()), context
 
 
-def like_with_like(engines: scale.Engines, base_url: str, rounds: int) -> dict[str, tuple[float, float]]:
-    """Requests/s of 10,000 zero-delay tasks per strategy: (iobench, hand-written), medians of interleaved rounds.
+LIKE_ROUNDS = 7
+"""Interleaved rounds of the like-with-like figures: a 10,000-task run on one loop swings by 10% from run to run
+here (the collector's full passes land differently each time), so each round pairs the two scripts and the
+figure is the median of the per-round ratios."""
 
-    Every round runs, in a shuffled order, iobench and the hand-written script for each of gather,
-    bounded(limit=100) and sequential (the first round is dropped).
-    """
+
+def like_with_like(engines: scale.Engines, base_url: str, rounds: int = LIKE_ROUNDS) -> dict[str, LikeFigure]:
+    """Requests/s of 10,000 zero-delay tasks per strategy, iobench against the hand-written script: the median of
+    the per-round ratios (each round runs every job once, in a shuffled order; a warm-up round first, dropped)."""
     jobs: dict[str, Callable[[], float]] = {}
     for label, entry in STRATEGIES.items():
         spec = scale.spec(base_url, THROUGHPUT_TASKS, 0.0, entry)
         jobs[f"iobench {label}"] = lambda spec=spec: engines.run(scale.ONE_LOOP, spec).wall_ns / 1e9  # type: ignore[misc]
         jobs[f"hand {label}"] = lambda spec=spec: engines.hand(spec)  # type: ignore[misc]
     times = scale.interleaved(jobs, rounds, seed=1)
-    return {
-        label: (THROUGHPUT_TASKS / median(times[f"iobench {label}"]), THROUGHPUT_TASKS / median(times[f"hand {label}"]))
-        for label in STRATEGIES
-    }
+    figures = {}
+    for label in STRATEGIES:
+        ours, theirs = times[f"iobench {label}"], times[f"hand {label}"]
+        ratios = [hand_s / iobench_s for iobench_s, hand_s in zip(ours, theirs, strict=True)]
+        figures[label] = LikeFigure(median(ratios), THROUGHPUT_TASKS / median(ours), THROUGHPUT_TASKS / median(theirs),
+                                    tuple(ratios))  # fmt: skip
+    return figures
+
+
+@dataclass(frozen=True)
+class LikeFigure:
+    """iobench's requests/s over the hand-written script's, paired by round."""
+
+    ratio: float
+    """Median of the per-round ratios."""
+    ours: float
+    """Median requests/s of iobench."""
+    theirs: float
+    """Median requests/s of the hand-written script."""
+    ratios: tuple[float, ...]
 
 
 def peak_rss(folder: Path) -> tuple[float, str]:
@@ -230,14 +249,18 @@ def _scale_figures(engines: scale.Engines, base_url: str, rounds: int, best_rps:
     figures = []
     tasks = THROUGHPUT_TASKS
     walls = scale.interleaved(scale.wall_jobs(engines, base_url, tasks), rounds, seed=2)
+    processes = f"{engines.k} processes"
     for name, values in walls.items():
         ratio = median(values) / 2.0
-        pooled = name.endswith(scale.NO_GC) and name.removesuffix(scale.NO_GC) in engines.pools
-        walls_s = ", ".join(f"{v:.2f}" for v in values)
+        judged = name in (processes + scale.NO_GC, processes + scale.MINIMAL)  # client processes, the I/O's limit
+        context = f"walls {', '.join(f'{v:.2f}' for v in values)} s; ideal 2 s"
+        if name.startswith("Ray"):  # the issue's test for Ray: agreement with the same run on local processes
+            local = walls.get(processes + name[name.index(" actors") + len(" actors") :])
+            if local:
+                context += f"; {median(values) / median(local) - 1:+.0%} against {processes}"
         figure_name = f"{tasks:,} x 2 s gather, wall / ideal: {name}"
-        goal = "<= 1.5" if pooled else "reported"  # the goal is the I/O's: client processes, collector paused
-        holds = ratio <= 1.5 if pooled else None
-        figures.append(Figure(figure_name, goal, f"{ratio:.2f}", holds, f"walls {walls_s} s; ideal 2 s"))
+        goal = "<= 1.5" if judged else "reported"
+        figures.append(Figure(figure_name, goal, f"{ratio:.2f}", ratio <= 1.5 if judged else None, context))
     for name, why in engines.skipped.items():
         figures.append(Figure(f"{tasks:,} x 2 s gather, wall / ideal: {name}", "<= 1.5", "—", None, why))
     warm = scale.warm_up_seconds(base_url, tasks)
@@ -296,13 +319,16 @@ def run_suite(full: bool, scenarios: Path, ray: bool, progress: Callable[[str], 
             progress("starting 2 client processes and 2 Ray actors")
             with scale.Engines(k=2, ray=ray) as engines:
                 progress(f"{THROUGHPUT_TASKS:,} zero-delay tasks: iobench vs hand-written, per strategy")
-                rates = like_with_like(engines, base_url, rounds)
-                for label, (ours, theirs) in rates.items():
+                rates = like_with_like(engines, base_url)
+                for label, like in rates.items():
                     name = f"requests/s, {THROUGHPUT_TASKS:,} zero-delay: iobench {label} / hand-written {label}"
-                    context = f"{ours:,.0f} vs {theirs:,.0f}/s, one loop each"
-                    figures.append(_ratio_row(name, THROUGHPUT_GOALS[label], ours, theirs, context))
+                    each = ", ".join(f"{r:.2f}" for r in like.ratios)
+                    context = (f"median of {len(like.ratios)} paired rounds ({each}); {like.ours:,.0f} vs "
+                               f"{like.theirs:,.0f}/s, one loop each")  # fmt: skip
+                    goal = THROUGHPUT_GOALS[label]
+                    figures.append(Figure(name, f">= {goal:g}", f"{like.ratio:.3f}", like.ratio >= goal, context))
                 progress(f"{THROUGHPUT_TASKS:,} x 2 s wall / ideal, warm-up, wrk, RSS per process")
-                best = {f"one loop {label}": ours for label, (ours, _) in rates.items() if label != "sequential"}
+                best = {f"one loop {label}": like.ours for label, like in rates.items() if label != "sequential"}
                 figures.extend(_scale_figures(engines, base_url, max(rounds - 1, 1), best))
         progress("peak RSS at 10,000 concurrent tasks in one loop (iobench run)")
         rss, context = peak_rss(folder)

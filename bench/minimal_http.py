@@ -28,10 +28,12 @@ from urllib.parse import urlsplit
 
 from bench.collector import gc_paused
 from bench.errors import WarmupError
-from bench.net import client_socket_factory, warm_window
+from bench.net import AddrInfo, client_socket_factory, warm_window
 
 MAX_HEAD = 65_536
-"""Most bytes a status line and headers may take."""
+"""Most bytes a status line and headers (or a trailer line) may take."""
+MAX_LINE = 1_024
+"""Most bytes a chunk size line may take."""
 _NO_BODY = frozenset({204, 304})
 
 
@@ -51,13 +53,22 @@ class Response(NamedTuple):
     """The connection may carry another request."""
 
 
+def _digits(text: str) -> bool:
+    """Only the ASCII digits 0-9 (``str.isdigit`` also takes superscripts and other scripts' digits)."""
+    return text.isascii() and text.isdigit()
+
+
 def request_bytes(host: str, port: int, target: str) -> bytes:
-    """The bytes of one GET of ``target`` (path and query) on ``host:port``.
+    """The bytes of one GET of ``target`` (path and query) on ``host:port`` (the port left out when it is 80).
 
     >>> request_bytes("127.0.0.1", 8080, "/health")
     b'GET /health HTTP/1.1\\r\\nHost: 127.0.0.1:8080\\r\\nUser-Agent: iobench\\r\\nAccept: */*\\r\\n\\r\\n'
+    >>> request_bytes("::1", 80, "/")[:29]
+    b'GET / HTTP/1.1\\r\\nHost: [::1]\\r\\n'
     """
-    return f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: iobench\r\nAccept: */*\r\n\r\n".encode("ascii")
+    name = f"[{host}]" if ":" in host else host
+    authority = name if port == 80 else f"{name}:{port}"
+    return f"GET {target} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: iobench\r\nAccept: */*\r\n\r\n".encode("ascii")
 
 
 class ResponseParser:
@@ -101,6 +112,8 @@ class ResponseParser:
         return None
 
     def _read_head(self) -> bool:
+        while self._buffer.startswith(b"\r\n"):  # stray line ends before a status line are ignored (RFC 9112)
+            del self._buffer[:2]
         end = self._buffer.find(b"\r\n\r\n")
         if end < 0:
             if len(self._buffer) > MAX_HEAD:
@@ -110,13 +123,13 @@ class ResponseParser:
         del self._buffer[: end + 4]
         version, _, rest = lines[0].partition(" ")
         code = rest[:3]
-        if version not in ("HTTP/1.1", "HTTP/1.0") or not code.isdigit() or rest[3:4] not in ("", " "):
+        if version not in ("HTTP/1.1", "HTTP/1.0") or not _digits(code) or rest[3:4] not in ("", " "):
             raise MalformedResponse(f"not an HTTP/1.x status line: {lines[0][:80]!r}")
         status = int(code)
         length: int | None = None
-        chunked = False
+        codings: list[str] = []
         timing: str | None = None
-        connection = ""
+        tokens: set[str] = set()
         for line in lines[1:]:
             name, colon, value = line.partition(":")
             if not colon:
@@ -124,23 +137,28 @@ class ResponseParser:
             key = name.strip().lower()
             if key == "content-length":
                 text = value.strip()
-                if not text.isdigit() or (length is not None and int(text) != length):
+                if not _digits(text) or (length is not None and int(text) != length):
                     raise MalformedResponse(f"bad Content-Length: {value.strip()[:40]!r}")
                 length = int(text)
             elif key == "transfer-encoding":
-                chunked = value.strip().lower().endswith("chunked")
+                codings += [c.strip().lower() for c in value.split(",") if c.strip()]
             elif key == "server-timing":
                 timing = value.strip() if timing is None else f"{timing}, {value.strip()}"
             elif key == "connection":
-                connection = value.strip().lower()
+                tokens |= {t.strip().lower() for t in value.split(",")}
         if 100 <= status < 200:
             return True  # informational: the real answer follows
-        keep_alive = connection != "close" and (version == "HTTP/1.1" or connection == "keep-alive")
+        keep_alive = "close" not in tokens and (version == "HTTP/1.1" or "keep-alive" in tokens)
         self._nbytes = 0
         if status in _NO_BODY:
             self._mode, self._left = "length", 0
-        elif chunked:
-            self._mode, self._left = "chunked", -1
+        elif codings:  # Transfer-Encoding wins over Content-Length, and then the connection ends (RFC 9112 6.3)
+            if length is not None:
+                keep_alive = False
+            if codings[-1] == "chunked":
+                self._mode, self._left = "chunked", -1
+            else:
+                self._mode, keep_alive = "close", False
         elif length is not None:
             self._mode, self._left = "length", length
         else:
@@ -166,6 +184,8 @@ class ResponseParser:
             if self._left == -1:  # a size line
                 end = self._buffer.find(b"\r\n")
                 if end < 0:
+                    if len(self._buffer) > MAX_LINE:
+                        raise MalformedResponse(f"no end of a chunk size line within {MAX_LINE} bytes")
                     return False
                 size = bytes(self._buffer[:end]).split(b";", 1)[0].strip()
                 del self._buffer[: end + 2]
@@ -187,6 +207,8 @@ class ResponseParser:
             elif self._left == -3:  # trailers, up to an empty line
                 end = self._buffer.find(b"\r\n")
                 if end < 0:
+                    if len(self._buffer) > MAX_HEAD:
+                        raise MalformedResponse(f"no end of trailers within {MAX_HEAD} bytes")
                     return False
                 del self._buffer[: end + 2]
                 if end == 0:
@@ -228,8 +250,13 @@ class _Connection(asyncio.Protocol):
             self.waiter.set_result(answer)
             self.waiter = None
 
+    def usable(self) -> bool:
+        """Open, and not closing: it may carry a request."""
+        return not self.closed and self.transport is not None and not self.transport.is_closing()
+
     def eof_received(self) -> bool:
         """The server closed its side: a close-delimited answer ends here."""
+        self.closed = True  # no request may start on it now
         try:
             answer = self.parser.feed_eof()
         except ConnectionResetError as exc:
@@ -261,7 +288,7 @@ class _Connection(asyncio.Protocol):
 
     async def request(self, data: bytes) -> Response:
         """Send one request and wait for its answer."""
-        if self.closed or self.transport is None:
+        if not self.usable() or self.transport is None:
             raise ConnectionResetError("the connection is closed")
         waiter: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
         self.waiter = waiter
@@ -292,33 +319,57 @@ class MinimalPool:
         self._waiters: collections.deque[asyncio.Future[_Connection | None]] = collections.deque()
         self._all: set[_Connection] = set()
         self._count = 0
-        """Connections open or opening."""
+        """Connections open or opening, and slots handed to waiting requests."""
         self.created = 0
         """Connections this pool opened."""
-        self._address: tuple[int, int, int, str, tuple[object, ...]] | None = None
+        self._resolved: asyncio.Future[list[AddrInfo]] | None = None
+        self._closed = False
 
     def request(self, target: str) -> bytes:
         """The bytes of a GET of ``target`` (path and query) on this pool's host."""
         return request_bytes(self.host, self.port, target)
 
-    async def _open(self) -> _Connection:
-        loop = asyncio.get_running_loop()
-        if self._address is None:  # resolved once per pool
-            self._address = (await loop.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM))[0]
-        sock = self._factory(self._address)
-        try:
-            sock.setblocking(False)
-            await loop.sock_connect(sock, self._address[4])
-            _, connection = await loop.create_connection(_Connection, sock=sock)  # TCP_NODELAY set by the loop
-        except BaseException:
-            sock.close()
-            raise
-        self.created += 1
-        self._all.add(connection)
-        return connection
+    async def _addresses(self) -> list[AddrInfo]:
+        """The host's addresses, resolved once for every connection (the one that worked first)."""
+        if self._resolved is None:
+            loop = asyncio.get_running_loop()
 
-    async def _open_counted(self) -> _Connection:
-        self._count += 1
+            async def resolve() -> list[AddrInfo]:
+                return list(await loop.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM))
+
+            self._resolved = loop.create_task(resolve())
+        return list(await asyncio.shield(self._resolved))
+
+    async def _open(self) -> _Connection:
+        """A new connection, counted already: each address in turn until one answers."""
+        loop = asyncio.get_running_loop()
+        addresses = await self._addresses()
+        failure: OSError | None = None
+        for address in addresses:
+            sock = self._factory(address)
+            try:
+                sock.setblocking(False)
+                await loop.sock_connect(sock, address[4])
+                _, connection = await loop.create_connection(_Connection, sock=sock)  # TCP_NODELAY set by the loop
+            except OSError as exc:
+                sock.close()
+                failure = failure or exc
+                continue
+            except BaseException:
+                sock.close()
+                raise
+            if address is not addresses[0] and self._resolved is not None:  # next time, this one first
+                self._resolved = _done(loop, [address, *(a for a in addresses if a is not address)])
+            self.created += 1
+            if self._closed:  # the pool was closed while this one connected
+                connection.abort()
+                raise ConnectionResetError("the pool was closed")
+            self._all.add(connection)
+            return connection
+        raise failure or OSError(f"{self.host} has no address")
+
+    async def _open_reserved(self) -> _Connection:
+        """Open a connection whose slot is already counted; give the slot on if that fails."""
         try:
             return await self._open()
         except BaseException:
@@ -326,13 +377,20 @@ class MinimalPool:
             self._wake_one(None)
             raise
 
+    async def _open_counted(self) -> _Connection:
+        self._count += 1
+        return await self._open_reserved()
+
     async def acquire(self) -> _Connection:
-        """A connection for one request: an idle one, a new one under the limit, or the next one freed."""
+        """A connection for one request: an idle one, a new one under the limit, or the next one freed (first come,
+        first served: a slot freed while requests wait is theirs, so the limit holds)."""
+        if self._closed:
+            raise ConnectionResetError("the pool is closed")
         while self._idle:
             connection = self._idle.popleft()
-            if not connection.closed:
+            if connection.usable():
                 return connection
-            self._forget(connection)
+            self._drop(connection)
         if self.limit is None or self._count < self.limit:
             return await self._open_counted()
         waiter: asyncio.Future[_Connection | None] = asyncio.get_running_loop().create_future()
@@ -340,45 +398,51 @@ class MinimalPool:
         try:
             handed = await waiter
         except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():  # handed over just as we were cancelled: pass it on
-                given = waiter.result()
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:  # handed over as we were
+                given = waiter.result()  # cancelled: pass it on
                 if given is None:
+                    self._count -= 1
                     self._wake_one(None)
                 else:
                     self.release(given, True)
             raise
-        return handed if handed is not None else await self._open_counted()
+        return handed if handed is not None else await self._open_reserved()
 
     def _wake_one(self, connection: _Connection | None) -> bool:
-        """Give ``connection`` (None: the right to open one) to the first waiting request; False if none waits."""
+        """Give ``connection`` (None: a slot to open one in, counted here) to the first waiting request; False if
+        none waits."""
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
+                if connection is None:
+                    self._count += 1  # the slot is the waiter's from now: nobody else may take it
                 waiter.set_result(connection)
                 return True
         return False
 
-    def _forget(self, connection: _Connection) -> None:
-        self._all.discard(connection)
-        self._count -= 1
+    def _drop(self, connection: _Connection) -> None:
+        """Close a connection for good and free its slot for a waiting request."""
+        connection.abort()
+        if connection in self._all:
+            self._all.discard(connection)
+            self._count -= 1
+            self._wake_one(None)
 
     def release(self, connection: _Connection, reusable: bool) -> None:
         """Give a connection back after a request: to a waiting request or the idle ones, or drop it."""
-        if reusable and not connection.closed:
+        if reusable and connection.usable() and not self._closed:
             if not self._wake_one(connection):
                 self._idle.append(connection)
             return
-        connection.abort()
-        self._forget(connection)
-        self._wake_one(None)
+        self._drop(connection)
 
     async def get(self, data: bytes) -> Response:
         """One request (bytes from ``request``) on a pooled connection; its answer."""
         connection = await self.acquire()
-        if self._on_connected is not None:
-            self._on_connected()
         reusable = False
         try:
+            if self._on_connected is not None:
+                self._on_connected()
             answer = await connection.request(data)
             reusable = answer.keep_alive
             return answer
@@ -429,16 +493,22 @@ class MinimalPool:
         return loop.time() - start
 
     def close(self) -> None:
-        """Close every connection at once (RST)."""
+        """Close every connection at once (RST); requests still waiting for one fail."""
+        self._closed = True
         for connection in list(self._all):
             connection.abort()
         self._all.clear()
         self._idle.clear()
-        self._count = 0
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_exception(ConnectionResetError("the pool was closed"))
+
+
+def _done(loop: asyncio.AbstractEventLoop, value: list[AddrInfo]) -> asyncio.Future[list[AddrInfo]]:
+    future: asyncio.Future[list[AddrInfo]] = loop.create_future()
+    future.set_result(value)
+    return future
 
 
 @contextlib.asynccontextmanager

@@ -12,8 +12,11 @@ Why these choices (measured on a 2-core Linux box, ephemeral ports 32768-60999):
   be in flight at once (a sliding window no larger than the backlog). One GET checks the target; the other
   connections are opened bare (no request each: that halved the warm-up's client CPU, measured at 10,000
   connections: 1.6-1.8 s against 2.5-3.3 s with a request each) and held until all are open, so exactly N are
-  opened. Accepting is far cheaper for the server than connecting is for one client loop, so the accept queue
-  stays short: no listen overflow was counted in 10,000-connection warm-ups (``TcpExt ListenOverflows``).
+  opened. The window bounds connects in flight, not connections the server has yet to accept: a completed
+  handshake waits in the accept queue until the server takes it. That queue stays short because accepting is far
+  cheaper for the server than connecting is for one client loop: measured, not guaranteed (no listen overflow was
+  counted in 10,000-connection warm-ups, ``TcpExt ListenOverflows``); a server too busy to accept can still make a
+  SYN wait a second for its retransmission.
 - **No TIME_WAIT on the client.** Every run closes its pool; the closing side keeps each 4-tuple in TIME_WAIT for
   60 s, and a few 10,000-connection runs in a row exhaust the ports. The client's sockets are closed with
   ``SO_LINGER {on, 0}`` (an RST instead of a FIN): no TIME_WAIT on either side, and every run starts from the same
@@ -260,8 +263,8 @@ async def paced_warm(
 
     One GET first (the target answers, and without an error status); then the rest are opened as bare connections
     through the connector (``BaseConnector.connect``), each held until all are open, so each is a new one, and
-    released into the pool together. At most ``warm_window(backlog)`` connects are in flight at once, so the
-    server's listen queue never overflows and no SYN waits a second for its retransmission.
+    released into the pool together. At most ``warm_window(backlog)`` connects are in flight at once (a bound on
+    connects, not on the server's accept queue: see the module docstring).
     """
     loop = asyncio.get_running_loop()
     start = loop.time()

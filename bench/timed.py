@@ -182,7 +182,7 @@ def peak_rss_mb() -> float:
     parent's peak into a child across exec (a 60 MB run started from a 250 MB process reported 250 MB).
     Elsewhere ``ru_maxrss`` (macOS reports bytes, the BSDs KiB)."""
     with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+        for line in Path("/proc/self/status").read_bytes().decode("ascii", "replace").splitlines():
             if line.startswith("VmHWM:"):
                 return round(int(line.split()[1]) / 1024, 1)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

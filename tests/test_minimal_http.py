@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from bench.errors import WarmupError
 from bench.loops import loop_factory
 from bench.minimal_http import MalformedResponse, MinimalPool, Response, ResponseParser, open_minimal
-from bench.net import time_wait_count
+from bench.net import count_tcp_states, time_wait_count
 from bench.recording import error_kind, service_us
 from bench.results import read_results
 from bench.scenario import Scenario
@@ -114,6 +114,9 @@ def test_answers_read_as_aiohttp_reads_them(server_url: str) -> None:
 
 @pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
 def test_the_pool_works_on_both_loops(server_url: str, loop: str) -> None:
+    if loop == "uvloop":
+        pytest.importorskip("uvloop")
+
     async def main() -> list[int]:
         pool = MinimalPool(server_url)
         try:
@@ -147,6 +150,84 @@ def test_the_pool_holds_its_limit_and_hands_connections_on(server_url: str) -> N
     assert statuses == [200] * 12
     assert connected == 12
     assert time.perf_counter() - start >= 0.08  # 12 requests of 20 ms, 3 at a time: four waves at least
+
+
+class _Watched(MinimalPool):
+    """Records the most connections open at once."""
+
+    most = 0
+
+    async def _open(self):  # type: ignore[no-untyped-def]
+        connection = await super()._open()
+        self.most = max(self.most, len(self._all))
+        return connection
+
+
+def test_the_limit_holds_while_connections_drop_and_requests_keep_coming(server_url: str) -> None:
+    async def main() -> tuple[int, list[str], int, int]:
+        pool = _Watched(server_url, limit=2)
+        outcomes: list[str] = []
+
+        async def one(i: int) -> None:
+            await asyncio.sleep(0.003 * i)  # requests keep arriving while others wait
+            path = "/delay/10ms?fault=reset" if i % 3 == 0 else "/delay/10ms"
+            try:
+                outcomes.append(str((await pool.get(pool.request(path))).status))
+            except ConnectionResetError:
+                outcomes.append("reset")
+
+        try:
+            await asyncio.gather(*(one(i) for i in range(30)))
+            return pool.most, outcomes, pool._count, len(pool._all)
+        finally:
+            pool.close()
+
+    most, outcomes, count, alive = asyncio.run(main())
+    assert most <= 2  # a slot freed by a dropped connection went to a waiting request, not to a newcomer
+    assert sorted(set(outcomes)) == ["200", "reset"] and outcomes.count("reset") == 10
+    assert count == alive  # every slot accounted for
+
+
+def test_a_slot_freed_while_a_request_waits_is_that_requests(server_url: str) -> None:
+    async def main() -> tuple[bool, int, int]:
+        pool = _Watched(server_url, limit=1)
+        try:
+            first = await pool.acquire()
+            waiting = asyncio.ensure_future(pool.acquire())
+            await asyncio.sleep(0)  # it waits: the one slot is taken
+            pool.release(first, False)  # dropped: the slot goes to the waiting request
+            try:  # a newcomer in the same instant (awaited directly: it runs before the waiting one) must not take it
+                async with asyncio.timeout(0.2):
+                    await pool.acquire()
+                newcomer_got_one = True
+            except TimeoutError:
+                newcomer_got_one = False
+            await waiting
+            return newcomer_got_one, pool.most, pool.created
+        finally:
+            pool.close()
+
+    assert asyncio.run(main()) == (False, 1, 2)
+
+
+def test_a_request_cancelled_while_waiting_leaves_the_pool_whole(server_url: str) -> None:
+    async def main() -> tuple[bool, int, int, int]:
+        pool = MinimalPool(server_url, limit=1)
+        try:
+            holder = asyncio.ensure_future(pool.get(pool.request("/delay/150ms")))
+            await asyncio.sleep(0.03)
+            timed_out = False
+            try:
+                async with asyncio.timeout(0.03):
+                    await pool.get(pool.request("/health"))  # waits for the one connection, then gives up
+            except TimeoutError:
+                timed_out = True
+            statuses = [(await holder).status, (await pool.get(pool.request("/health"))).status]
+            return timed_out, sum(statuses), pool.created, pool._count
+        finally:
+            pool.close()
+
+    assert asyncio.run(main()) == (True, 400, 1, 1)
 
 
 def test_a_reset_fails_its_request_and_the_pool_goes_on(server_url: str) -> None:
@@ -212,19 +293,28 @@ def test_a_failed_warm_up_says_why(server_url: str) -> None:
         asyncio.run(warm(f"http://127.0.0.1:{free}", "/health"))
 
 
-def test_closing_the_pool_leaves_no_time_wait() -> None:
+def _established_to(port: int) -> int:
+    """Client sockets in ESTABLISHED to ``port`` on this machine."""
+    return sum(count_tcp_states(Path(t).read_text(encoding="ascii"), 0x01, port) for t in ("/proc/net/tcp",))
+
+
+def test_closing_the_pool_closes_every_connection_with_no_time_wait() -> None:
     with LocalServer() as url:  # its own server: no other test's sockets are counted
         port = int(url.rsplit(":", 1)[1])
         before = time_wait_count(remote_port=port)  # an earlier socket to a server on this port number may linger
 
-        async def main() -> None:
+        async def main() -> tuple[int, int]:
             pool = MinimalPool(url)
             await asyncio.gather(*(pool.get(pool.request("/health")) for _ in range(40)))
+            open_before = _established_to(port)
             pool.close()
+            await asyncio.sleep(0.1)
+            return open_before, _established_to(port)  # the pool is still referenced: only close() closed them
 
-        asyncio.run(main())
+        open_before, open_after = asyncio.run(main())
         time.sleep(0.2)
         after = time_wait_count(remote_port=port)
+        assert open_before == 40 and open_after == 0
         assert before is not None and after is not None and after <= before
 
 

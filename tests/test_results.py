@@ -88,7 +88,7 @@ def test_the_recorded_peak_rss_is_the_process_own_not_its_parents() -> None:
     import subprocess
     import sys
 
-    ballast = b"x" * (400 * 1024 * 1024)  # 400 MB touched in this (parent) process
+    ballast = b"x" * (250 * 1024 * 1024)  # 250 MB touched in this (parent) process
     code = "from bench.timed import peak_rss_mb; print(peak_rss_mb())"
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert len(ballast) and float(child.stdout) < 200
+    assert len(ballast) and float(child.stdout) < 150  # its own: about 60 MB

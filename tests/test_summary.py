@@ -214,10 +214,10 @@ def test_adaptive_repeats_judge_the_same_paired_speedups_the_summary_prints() ->
 
 
 def test_collector_time_is_summarised_and_noted_where_it_costs_most() -> None:
-    passes = [(40, 4, 1), (50, 5, 2), (45, 4, 3)]
+    passes = [(40, 4, 1), (50, 5, 2), (45, 4, 9)]  # medians, not means: 2 full passes (the mean is 4)
     timed = [
         g.model_copy(update={"gc_ms": ms, "gc_passes": p})
-        for g, ms, p in zip(GATHER, (3.0, 9.0, 6.0), passes, strict=True)
+        for g, ms, p in zip(GATHER, (3.0, 30.0, 6.0), passes, strict=True)  # the mean would be 13 ms
     ]
     result = scenario(*SEQUENTIAL, *timed)
     sequential, gather = summarise(result)

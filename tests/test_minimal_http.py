@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from bench.errors import WarmupError
+from bench.http_parse import MalformedResponse, Response, ResponseParser
 from bench.loops import loop_factory
-from bench.minimal_http import MalformedResponse, MinimalPool, Response, ResponseParser, open_minimal
+from bench.minimal_http import MinimalPool, open_minimal
 from bench.net import count_tcp_states, time_wait_count
 from bench.recording import error_kind, service_us
 from bench.results import read_results

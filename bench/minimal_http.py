@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from bench.collector import gc_paused
 from bench.errors import WarmupError
 from bench.http_parse import MalformedResponse, Response, ResponseParser, request_bytes
-from bench.net import AddrInfo, client_socket_factory, warm_window
+from bench.net import AddrInfo, client_socket_factory, warm_window, warmup_failure
 
 
 class _Connection(asyncio.Protocol):
@@ -281,21 +281,12 @@ class MinimalPool:
                     async with asyncio.TaskGroup() as group:
                         for _ in range(connections - len(held)):
                             group.create_task(one())
-            except TimeoutError:
-                raise WarmupError(
-                    f"the warm-up opened {len(held)} of {connections} connections to {url} in {timeout_s:g} s and "
-                    "was stopped"
-                ) from None
             except (OSError, http.client.HTTPException, BaseExceptionGroup) as error:
-                first = error
-                while isinstance(first, BaseExceptionGroup):
-                    first = first.exceptions[0]
-                if isinstance(first, OSError | http.client.HTTPException):
-                    raise WarmupError(
-                        f"the warm-up failed after {len(held)} of {connections} connections to {url}: "
-                        f"{type(first).__name__}: {first}"
-                    ) from first
-                raise
+                kinds = (OSError, http.client.HTTPException)
+                failure = warmup_failure(error, kinds, len(held), connections, url, timeout_s)
+                if failure is None:
+                    raise
+                raise failure from (None if isinstance(error, TimeoutError) else error)
             finally:
                 self._idle.extend(held)
         return loop.time() - start

@@ -285,24 +285,38 @@ async def paced_warm(
                 async with asyncio.TaskGroup() as group:  # the first failure cancels the rest, none is left behind
                     for _ in range(connections):  # the first takes the checked connection from the pool
                         group.create_task(one())
-        except TimeoutError:
-            raise WarmupError(
-                f"the warm-up opened {len(held)} of {connections} connections to {url} in {timeout_s:g} s and was "
-                "stopped"
-            ) from None
         except (aiohttp.ClientError, OSError, BaseExceptionGroup) as error:
-            first = _first_leaf(error)
-            if isinstance(first, aiohttp.ClientError | OSError):
-                raise WarmupError(
-                    f"the warm-up failed after {len(held)} of {connections} connections to {url}: "
-                    f"{type(first).__name__}: {first}"
-                ) from first
-            raise
+            failure = warmup_failure(error, (aiohttp.ClientError, OSError), len(held), connections, url, timeout_s)
+            if failure is None:
+                raise
+            raise failure from (None if isinstance(error, TimeoutError) else _first_leaf(error))
         finally:
             connector.pace(None)
             for connection in held:
                 connection.release()
     return loop.time() - start
+
+
+def warmup_failure(
+    error: BaseException,
+    kinds: tuple[type[BaseException], ...],
+    opened: int,
+    connections: int,
+    url: str,
+    timeout_s: float,
+) -> WarmupError | None:
+    """The WarmupError a warm-up's failure stands for: its own timeout (a bare TimeoutError), or the first error of
+    ``kinds`` inside (nested) exception groups; None for anything else, to be raised as it is."""
+    if isinstance(error, TimeoutError):
+        return WarmupError(
+            f"the warm-up opened {opened} of {connections} connections to {url} in {timeout_s:g} s and was stopped"
+        )
+    first = _first_leaf(error)
+    if isinstance(first, kinds):
+        return WarmupError(
+            f"the warm-up failed after {opened} of {connections} connections to {url}: {type(first).__name__}: {first}"
+        )
+    return None
 
 
 def _first_leaf(error: BaseException) -> BaseException:

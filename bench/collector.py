@@ -35,7 +35,7 @@ GENERATIONS = 3
 
 class GcWatch:
     """Counts the collector's passes by generation and the time spent in them while open; ``pause`` disables the
-    collector for that time (it is enabled again on exit if it was enabled on entry)."""
+    collector for that time (it comes back on exit as it was, once no other pause is in force)."""
 
     def __init__(self, pause: bool = False) -> None:
         self.pause = pause
@@ -44,7 +44,6 @@ class GcWatch:
         self.ns = 0
         """Time spent in them, ns."""
         self._began = 0
-        self._was_enabled = False
 
     @property
     def ms(self) -> float:
@@ -60,9 +59,8 @@ class GcWatch:
             self._began = 0
 
     def __enter__(self) -> GcWatch:
-        self._was_enabled = gc.isenabled()
         if self.pause:
-            gc.disable()
+            _pause()
         gc.callbacks.append(self._callback)
         return self
 
@@ -71,20 +69,37 @@ class GcWatch:
     ) -> None:
         with contextlib.suppress(ValueError):
             gc.callbacks.remove(self._callback)
-        if self.pause and self._was_enabled:
-            gc.enable()
+        if self.pause:
+            _resume()
+
+
+_PAUSED = {"depth": 0, "was_enabled": True}
+"""Pauses in force, and whether the collector was enabled when the first began: pauses may overlap in any order
+(a warm-up's inside a timed region's, or the other way round) and the collector comes back, as it was before the
+first, only when the last one ends."""
+
+
+def _pause() -> None:
+    if not _PAUSED["depth"]:
+        _PAUSED["was_enabled"] = gc.isenabled()
+    _PAUSED["depth"] += 1
+    gc.disable()
+
+
+def _resume() -> None:
+    _PAUSED["depth"] = max(_PAUSED["depth"] - 1, 0)
+    if not _PAUSED["depth"] and _PAUSED["was_enabled"]:
+        gc.enable()
 
 
 @contextlib.contextmanager
 def gc_paused() -> Iterator[None]:
     """Disable the collector for the block (untimed work); enable it again after if it was enabled before."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+    _pause()
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        _resume()
 
 
 class IdleCollector:

@@ -153,3 +153,14 @@ def test_the_minimal_clients_warm_up_runs_without_collector_passes(
     assert sum(paused) <= 1
     monkeypatch.setattr(bench.minimal_http, "gc_paused", contextlib.nullcontext)
     assert asyncio.run(warm())[0] > 1
+
+
+def test_pauses_may_overlap_in_any_order() -> None:
+    watch = GcWatch(pause=True)
+    paused = gc_paused()
+    watch.__enter__()
+    paused.__enter__()
+    watch.__exit__(None, None, None)  # the timed region ends first: the warm-up's pause still holds
+    assert not gc.isenabled()
+    paused.__exit__(None, None, None)
+    assert gc.isenabled()

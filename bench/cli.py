@@ -83,6 +83,11 @@ def _run_options(parser: argparse.ArgumentParser, tasks_help: str = "task counts
         help="pause Python's garbage collector during timed runs (scenario key gc: false), as timeit does",
     )
     parser.add_argument(
+        "--client",
+        choices=("aiohttp", "minimal"),
+        help="HTTP client of the asyncio strategies (the target's client): minimal spends far less CPU per request",
+    )
+    parser.add_argument(
         "--engine",
         choices=("local", "ray"),
         default="local",

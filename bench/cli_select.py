@@ -28,6 +28,7 @@ _OPTION = {
     "loop": "--loop",
     "processes": "--processes",
     "gc": "--disable-gc",
+    "target": "--client",
 }
 
 
@@ -45,9 +46,10 @@ def apply_overrides(
     seed: int | None = None,
     processes: int | None = None,
     disable_gc: bool = False,
+    client: str | None = None,
 ) -> Scenario:
-    """The scenario with the command line's ``--tasks/--repeats/--warmup/--seed/--processes/--disable-gc``;
-    UsageError naming the option.
+    """The scenario with the command line's ``--tasks/--repeats/--warmup/--seed/--processes/--disable-gc/--client``
+    (``--client`` only where the target makes HTTP requests); UsageError naming the option.
 
     An ``expect: {tasks: N}`` that ``--tasks`` removes falls back to the default (the largest task count); a fixed
     ``--repeats N`` drops the keys of ``repeats: auto`` (precision, min/max repeats, budget) along with it.
@@ -59,6 +61,8 @@ def apply_overrides(
     }
     if disable_gc and scenario.gc:
         changes["gc"] = False
+    if client is not None and getattr(scenario.target, "client", client) != client:
+        changes["target"] = {**scenario.target.model_dump(mode="json"), "client": client}
     if repeats is not None and repeats != "auto":
         changes.update(dict.fromkeys(ADAPTIVE_KEYS))
     if tasks is not None:
@@ -170,6 +174,7 @@ def prepare(loaded: Iterable[tuple[Path, Scenario]], args: argparse.Namespace) -
             seed=args.seed,
             processes=getattr(args, "processes", None),
             disable_gc=getattr(args, "disable_gc", False),
+            client=getattr(args, "client", None),
         )
         chosen = select(changed, matches) if matches else changed
         if chosen is not None:

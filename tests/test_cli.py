@@ -504,3 +504,13 @@ def test_python_dash_m_iobench_inside_a_project_with_its_own_bench(tmp_path: Pat
     assert run_cli("--version", cwd=tmp_path).stdout == "the project bench\n"  # why the shim exists
     done = run_cli("--version", cwd=tmp_path, module="iobench")
     assert (done.returncode, done.stdout, done.stderr) == (0, f"iobench {__version__}\n", "")
+
+
+def test_client_override_reaches_http_targets_only() -> None:
+    changed = apply_overrides(TINY, client="minimal", disable_gc=True)
+    assert (changed.target.client, changed.gc) == ("minimal", False)  # type: ignore[union-attr]
+    asleep = parse_scenario("name: s\ntasks: 3\ntarget: {kind: sleep, latency: {dist: fixed, ms: 1}}\n")
+    assert apply_overrides(asleep, client="minimal") is asleep  # no HTTP: nothing to change
+    secure = parse_scenario("name: u\ntasks: 3\ntarget: {kind: url, url: 'https://127.0.0.1:8443/x'}\n")
+    with pytest.raises(UsageError, match=r"^--client: .*plain http:// only.*\(scenario u\)$"):
+        apply_overrides(secure, client="minimal")

@@ -34,6 +34,7 @@ This module leans on aiohttp's private ``TCPConnector._create_connection`` (aioh
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import itertools
 import math
@@ -231,11 +232,7 @@ class PacedConnector(aiohttp.TCPConnector):
         self._gate = asyncio.Semaphore(window) if window else None
 
     async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:
-        gate = self._gate
-        if gate is None:
-            self.created += 1
-            return await super()._create_connection(req, traces, timeout)
-        async with gate:
+        async with self._gate or contextlib.nullcontext():
             self.created += 1
             return await super()._create_connection(req, traces, timeout)
 

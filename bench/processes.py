@@ -206,11 +206,6 @@ class ClientPool:
         self.stop(graceful=exc is None)
 
 
-def run_in_processes(pool: ClientPool, spec: RunSpec) -> MergedRun:
-    """One timed run of ``spec`` over the pool's processes (the runner calls this once per run)."""
-    return pool.run(spec)
-
-
 # --- the child's side ----------------------------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -28,7 +28,7 @@ from bench.minimal_http import open_minimal
 from bench.plan import Plan, Point, Round, make_plan
 from bench.preflight import preflight
 from bench.processes import ClientPool, RunSpec
-from bench.recording import service_us
+from bench.recording import AsyncOp, service_us
 from bench.results import (
     Calibration,
     PointResult,
@@ -45,7 +45,7 @@ from bench.server import LocalServer
 from bench.stats import StopRule, median, median_interval
 from bench.strategies import REFERENCE
 from bench.summary import complete_walls, paired_speedups
-from bench.targets import driver_class, driver_for, new_session
+from bench.targets import driver_class, driver_for, http_op, new_session
 from bench.timed import Pool, execute, execute_shared, peak_rss_mb
 
 
@@ -223,31 +223,45 @@ def _delivered_ms(header: str | None) -> float:
     return us / 1000 if us >= 0 else CALIBRATION_DELAY_MS
 
 
-async def _calibrate_aiohttp(url: str, requests: int) -> Calibration:
+CALIBRATION_UNTIMED = 5
+"""Requests first sent and not timed: they open the connection and warm caches."""
+
+
+async def _time_requests(op: AsyncOp, requests: int) -> Calibration:
+    """Send ``requests`` (after the untimed ones) one at a time through ``op``; their overhead."""
     times: list[float] = []
     delivered: list[float] = []
-    async with new_session(None, None, 30.0) as session:
-        for i in range(requests + 5):
-            start = time.perf_counter_ns()
-            async with session.get(url) as response:
-                await response.read()
-            elapsed = (time.perf_counter_ns() - start) / 1e6
-            if i >= 5:  # the first few open the connection and warm caches
-                times.append(elapsed)
-                delivered.append(_delivered_ms(response.headers.get("Server-Timing")))
+    for i in range(requests + CALIBRATION_UNTIMED):
+        start = time.perf_counter_ns()
+        _, _, timing = await op(0)
+        elapsed = (time.perf_counter_ns() - start) / 1e6
+        if i >= CALIBRATION_UNTIMED:
+            times.append(elapsed)
+            delivered.append(_delivered_ms(timing))
     return _overhead(times, delivered)
 
 
+async def _calibrate_aiohttp(url: str, requests: int) -> Calibration:
+    async with new_session(None, None, 30.0) as session:
+        return await _time_requests(http_op(session, (url,)), requests)
+
+
+async def _calibrate_minimal(url: str, requests: int) -> Calibration:
+    async with open_minimal((url,), "", connections=1, limit=1, backlog=None, timeout_s=30.0) as op:
+        return await _time_requests(op, requests)
+
+
 def _calibrate_http_client(url: str, requests: int) -> Calibration:
+    """The blocking twin of ``_time_requests`` over http.client (run in a thread)."""
     op = HttpSyncOp((url,), 30.0)
     times: list[float] = []
     delivered: list[float] = []
     try:
-        for i in range(requests + 5):
+        for i in range(requests + CALIBRATION_UNTIMED):
             start = time.perf_counter_ns()
             _, _, timing = op(0)
             elapsed = (time.perf_counter_ns() - start) / 1e6
-            if i >= 5:
+            if i >= CALIBRATION_UNTIMED:
                 times.append(elapsed)
                 delivered.append(_delivered_ms(timing))
     finally:
@@ -255,37 +269,26 @@ def _calibrate_http_client(url: str, requests: int) -> Calibration:
     return _overhead(times, delivered)
 
 
-async def _calibrate_minimal(url: str, requests: int) -> Calibration:
-    times: list[float] = []
-    delivered: list[float] = []
-    async with open_minimal((url,), "", connections=1, limit=1, backlog=None, timeout_s=30.0) as op:
-        for i in range(requests + 5):
-            start = time.perf_counter_ns()
-            _, _, timing = await op(0)
-            elapsed = (time.perf_counter_ns() - start) / 1e6
-            if i >= 5:
-                times.append(elapsed)
-                delivered.append(_delivered_ms(timing))
-    return _overhead(times, delivered)
+_ASYNC_STACKS = {"aiohttp": _calibrate_aiohttp, "minimal": _calibrate_minimal}
 
 
 async def calibrate(
-    base_url: str, requests: int = CALIBRATION_REQUESTS, minimal: bool = False
+    base_url: str, requests: int = CALIBRATION_REQUESTS, stacks: Iterable[str] = ("aiohttp", "http.client")
 ) -> dict[str, Calibration]:
-    """Per-request overhead of each client stack against the local server: aiohttp, http.client (threads), and
-    the minimal client when ``minimal``.
+    """Per-request overhead of each client stack named (``aiohttp``, ``minimal``, ``http.client`` for threads)
+    against the local server.
 
     Each is a warm 1 ms GET's round trip minus the service time the server reports it delivered: both HTTP stacks
     and loopback, what every task pays on top of its delay.
     """
     url = f"{base_url}/delay/{CALIBRATION_DELAY_MS:g}ms"
-    stacks = {
-        "aiohttp": await _calibrate_aiohttp(url, requests),
-        "http.client": await asyncio.to_thread(_calibrate_http_client, url, requests),
-    }
-    if minimal:
-        stacks["minimal"] = await _calibrate_minimal(url, requests)
-    return stacks
+    measured = {}
+    for name in stacks:
+        if name == "http.client":
+            measured[name] = await asyncio.to_thread(_calibrate_http_client, url, requests)
+        else:
+            measured[name] = await _ASYNC_STACKS[name](url, requests)
+    return measured
 
 
 @dataclass(frozen=True)
@@ -329,8 +332,8 @@ def run_scenario(
         pool = engine.pool(scenario)
         with asyncio.Runner(loop_factory=loop_factory(scenario.loop)) as runner:
             if server is not None:
-                minimal = getattr(scenario.target, "client", "") == "minimal"
-                record.calibration = runner.run(calibrate(server.url, minimal=minimal))
+                stacks = driver_class(scenario.target).stacks_for(scenario.target).values()
+                record.calibration = runner.run(calibrate(server.url, stacks=stacks))
                 server.stats(reset=True)  # lateness from here on: the scenario's own requests
             for point in record.plan.points:
                 stop = run_point(runner, record, point, base_url, progress, server_gone, pool, sources)

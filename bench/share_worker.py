@@ -86,10 +86,10 @@ class ShareWorker:
         asyncio.get_running_loop().set_exception_handler(quiet_task_failures)
         task = recorder.task_fn(op)
         collect_garbage()
-        late = await _wait_until(t0)
-        recorder.t0 = t0  # perf_counter_ns and monotonic_ns read the same clock here (same_clock_everywhere)
         outcome, reason = "ok", ""
-        with GcWatch(pause=not spec.scenario.gc) as watch:
+        with GcWatch(pause=not spec.scenario.gc) as watch:  # entered before the common start, not after it
+            late = await _wait_until(t0)
+            recorder.t0 = t0  # perf_counter_ns and monotonic_ns read the same clock here (same_clock_everywhere)
             try:
                 await strategy.run(len(self._indices), task)
             except Exception as exc:

@@ -341,12 +341,12 @@ def _summarise_strategy(
 
 def _gc_figures(runs: Sequence[RunResult]) -> dict[str, float | None]:
     """Median collector time and full passes per run, over the runs that recorded them."""
-    recorded = [r for r in runs if r.gc_ms is not None and r.gc_passes]
+    recorded = [(r.gc_ms, r.gc_passes) for r in runs if r.gc_ms is not None and r.gc_passes]
     if not recorded:
         return {"gc_ms": None, "gc_full_passes": None}
     return {
-        "gc_ms": median([r.gc_ms for r in recorded if r.gc_ms is not None]),
-        "gc_full_passes": median([float(r.gc_passes[-1]) for r in recorded if r.gc_passes]),
+        "gc_ms": median([ms for ms, _ in recorded]),
+        "gc_full_passes": median([float(passes[-1]) for _, passes in recorded]),
     }
 
 

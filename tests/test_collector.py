@@ -114,7 +114,7 @@ def test_past_the_cap_the_server_collects_even_while_busy() -> None:
     del keep
 
 
-def test_disable_gc_on_the_command_line_and_in_the_notes() -> None:
+def test_disable_gc_on_the_command_line() -> None:
     scenario = Scenario.model_validate(
         {"name": "g", "tasks": 3, "target": {"latency": {"dist": "fixed", "ms": 1}}, "strategies": ["gather"]}
     )

@@ -20,7 +20,6 @@ from bench.processes import (
     RunSpec,
     ShareResult,
     merge,
-    run_in_processes,
     same_clock_everywhere,
     split_indices,
 )
@@ -118,7 +117,7 @@ def test_a_run_over_two_processes_merges_every_task(pool: ClientPool, server_url
         },
         server_url,
     )
-    run = run_in_processes(pool, spec)
+    run = pool.run(spec)
     assert run.outcome == "ok"
     assert run.finished == n
     assert len({s.pid for s in run.shares}) == 2

@@ -1,5 +1,5 @@
 """Allow ``python -m bench``."""
 
-from bench.cli import main
+from bench.cli.main import main
 
 raise SystemExit(main())

@@ -6,7 +6,8 @@ IobenchError                 exit 2 unless stated
 ├── UsageError               a command-line mistake the parser cannot catch
 ├── EnvironmentLimitError    the machine cannot run what was planned (descriptor limit, missing extra)
 └── RunError                 exit 3: the run itself failed (server would not start, ...)
-    └── WarmupError          the pool could not be opened before a timed run (that scenario fails)
+    ├── WarmupError          the pool could not be opened before a timed run (that scenario fails)
+    └── ClientProcessError   a client process or Ray actor failed: its own exception, named as what it is
 
 Every loader words its messages with the two helpers at the end: ``did_you_mean`` and ``describe_error``.
 """
@@ -131,3 +132,7 @@ def first_error(exc: ValidationError, owner: str = "") -> str:
 
 class WarmupError(RunError):
     """The connection pool could not be opened before a timed run (the scenario fails with this message)."""
+
+
+class ClientProcessError(RunError):
+    """A client process (or Ray actor) raised: the message names the process and its exception as it was."""

@@ -7,9 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from bench.server import LocalServer
+from bench.server.process import LocalServer
 
+REPO = Path(__file__).resolve().parents[1]
+"""The repository's root."""
 DATA = Path(__file__).parent / "data"
+"""Stored results files and scenarios the tests read."""
+"""Stored results files and scenarios the tests read."""
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""The shape of the package: the import graph has no cycle, and no module grows far past one job's size."""
+"""The shape of the package: folders that are the pipeline, imports that only go down its layers, no cycle, and no
+module far past one job's size."""
 
 from __future__ import annotations
 
@@ -7,7 +8,22 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 LONGEST = 500
-"""Lines a module may reach; the charts (bench/plots.py) are the one exception."""
+"""Lines a module may reach."""
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("bench",),
+    ("bench.strategies",),
+    ("bench.scenario",),
+    ("bench.results",),
+    ("bench.server",),
+    ("bench.targets",),
+    ("bench.run",),
+    ("bench.report",),
+    ("bench.gate",),
+    ("bench.cli", "bench.pytest_plugin"),
+    ("bench.perf", "bench.__main__"),
+)
+"""The layers, lowest first: a module imports from its own package or a lower layer, never from a package beside
+it or above it. ``bench`` is the leaves (errors, limits, loops, collector, plugins), which import only leaves."""
 
 
 def _module(path: Path) -> str:
@@ -31,6 +47,32 @@ def import_graph() -> dict[str, set[str]]:
             edges |= {t for t in targets if t in modules and t != name and t != "bench"}
         graph[name] = edges
     return graph
+
+
+def package_of(module: str) -> str:
+    """The layer package a module belongs to: ``bench.run.engines.ray_actors`` -> ``bench.run``."""
+    if module == "bench.__main__":
+        return module
+    parts = module.split(".")
+    package = ".".join(parts[:2])
+    return package if (BENCH.parent / package.replace(".", "/")).is_dir() else "bench"
+
+
+def rank(module: str) -> int:
+    """The layer of a module, 0 for the leaves."""
+    package = package_of(module)
+    return next(i for i, layer in enumerate(LAYERS) if package in layer)
+
+
+def layering_violations(graph: dict[str, set[str]]) -> list[str]:
+    """Every import that goes up a layer or sideways into a package beside its own."""
+    wrong = []
+    for module, imported in sorted(graph.items()):
+        for target in sorted(imported):
+            mine, theirs = package_of(module), package_of(target)
+            if rank(target) > rank(module) or (rank(target) == rank(module) and mine != theirs):
+                wrong.append(f"{module} -> {target}")
+    return wrong
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -63,10 +105,39 @@ def test_the_finder_sees_a_cycle() -> None:
 
 def test_the_import_graph_has_no_cycle() -> None:
     graph = import_graph()
-    assert len(graph) > 40 and "bench.runner" in graph["bench.cli_commands"] | graph["bench.cli"]
+    assert "bench.run.runner" in graph["bench.cli.commands"]
     assert find_cycle(graph) is None
 
 
+def test_the_checker_sees_an_import_up_or_sideways() -> None:
+    graph = {
+        "bench.results.summary": {"bench.strategies.base"},  # down: fine
+        "bench.scenario.model": {"bench.run.timed"},  # up
+        "bench.cli.main": {"bench.pytest_plugin.plugin"},  # sideways
+        "bench.errors": {"bench.targets.base"},  # a leaf reaching up
+    }
+    assert layering_violations(graph) == [
+        "bench.cli.main -> bench.pytest_plugin.plugin",
+        "bench.errors -> bench.targets.base",
+        "bench.scenario.model -> bench.run.timed",
+    ]
+
+
+def test_imports_only_go_down_the_layers() -> None:
+    graph = import_graph()
+    assert {package_of(m) for m in graph} == {p for layer in LAYERS for p in layer}  # every folder has a layer
+    assert layering_violations(graph) == []
+
+
 def test_no_module_is_much_over_one_jobs_size() -> None:
-    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in BENCH.glob("*.py")}
-    assert {name: n for name, n in sizes.items() if n > LONGEST and name != "plots.py"} == {}
+    sizes = {str(p.relative_to(BENCH)): len(p.read_text(encoding="utf-8").splitlines()) for p in BENCH.rglob("*.py")}
+    assert {name: n for name, n in sizes.items() if n > LONGEST} == {}
+
+
+def test_the_tests_mirror_the_tree() -> None:
+    """Every test folder is named after a folder of the package (``benchmarks`` holds the project's own
+    pytest-benchmark suite, ``make bench-pytest``: benchmarks, not tests of one folder)."""
+    tests = Path(__file__).resolve().parent
+    folders = {p.relative_to(tests) for p in tests.rglob("*") if p.is_dir() and any(p.glob("test_*.py"))}
+    mirrored = {folder for folder in folders if folder.parts[0] != "benchmarks"}
+    assert mirrored and all((BENCH / folder).is_dir() for folder in mirrored), mirrored

@@ -10,16 +10,18 @@ import weakref
 
 import pytest
 
-import bench.minimal_http
-import bench.net
-from bench.cli import apply_overrides
-from bench.collector import GcWatch, IdleCollector, gc_paused
-from bench.minimal_http import MinimalPool
-from bench.plan import make_plan
-from bench.results import RunResult
-from bench.scenario import Scenario
-from bench.targets import driver_for, new_session, warm_pool
-from bench.timed import execute
+import bench.targets.clients.minimal
+import bench.targets.clients.net
+from bench.cli.select import apply_overrides
+from bench.collector import GcWatch, gc_paused
+from bench.server.collector import IdleCollector
+from bench.results.records import RunResult
+from bench.run.timed import execute
+from bench.scenario.model import Scenario
+from bench.scenario.plan import make_plan
+from bench.targets.base import driver_for
+from bench.targets.clients.aiohttp_client import new_session, warm_pool
+from bench.targets.clients.minimal import MinimalPool
 
 
 def _callable_run(function: str, tasks: int, gc_on: bool = True) -> RunResult:
@@ -133,7 +135,7 @@ def test_a_warm_up_runs_without_collector_passes(server_url: str, monkeypatch: p
     paused = asyncio.run(warm())
     assert sum(paused) <= 1  # at most the one pass that falls due when it is turned back on
     assert gc.isenabled()
-    monkeypatch.setattr(bench.net, "gc_paused", contextlib.nullcontext)
+    monkeypatch.setattr(bench.targets.clients.net, "gc_paused", contextlib.nullcontext)
     assert asyncio.run(warm())[0] > 1  # what the pause spares: 300 connections allocate past several young passes
 
 
@@ -151,7 +153,7 @@ def test_the_minimal_clients_warm_up_runs_without_collector_passes(
 
     paused = asyncio.run(warm())
     assert sum(paused) <= 1
-    monkeypatch.setattr(bench.minimal_http, "gc_paused", contextlib.nullcontext)
+    monkeypatch.setattr(bench.targets.clients.minimal, "gc_paused", contextlib.nullcontext)
     assert asyncio.run(warm())[0] > 1
 
 

@@ -13,7 +13,7 @@ import bench
 MODULES = sorted(
     info.name
     for info in pkgutil.walk_packages(bench.__path__, "bench.")
-    if not info.name.startswith(("bench.perf", "bench.pytest_plugin", "bench.ray_engine", "bench.__main__"))
+    if not info.name.startswith(("bench.perf", "bench.pytest_plugin", "bench.run.engines.ray_actors", "bench.__main__"))
 )
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bench.results import read_results
-from bench.runner import NullProgress, run_all
-from bench.scenario import load_paths
-from bench.summary import summarise
+from bench.results.files import read_results
+from bench.results.summary import summarise
+from bench.run.runner import NullProgress, run_all
+from bench.scenario.loader import load_paths
 
 pytestmark = pytest.mark.e2e
 
@@ -103,7 +103,7 @@ def test_results_file_is_complete_and_latest_points_at_it(run_once: Path) -> Non
 
 
 def test_results_round_trip(run_once: Path, tmp_path: Path) -> None:
-    from bench.results import write_results
+    from bench.results.files import write_results
 
     first = read_results(run_once)
     copy = tmp_path / "copy.json"

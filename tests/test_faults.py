@@ -24,14 +24,15 @@ from pathlib import Path
 
 import pytest
 
-from bench.results import ResultsFile, RunResult, read_results
+from bench.results.files import read_results
+from bench.results.records import ResultsFile, RunResult
+from tests.conftest import REPO
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and uses prctl (Linux only)"),
 ]
 
-REPO = Path(__file__).resolve().parents[1]
 PR_SET_CHILD_SUBREAPER = 36
 
 

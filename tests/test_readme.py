@@ -25,9 +25,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bench.scenario import parse_scenario
+from bench.scenario.loader import parse_scenario
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
 SKIP = re.compile(r"^<!-- not run by the suite: (.+) -->$")
 FENCE = re.compile(r"^```(\w+)?(?:\s+file=(\S+))?\s*$")

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from bench.report import scenario_table
-from bench.results import ResultsFile
-from bench.runner import NullProgress, run_all
-from bench.scenario import load_paths
-from bench.summary import summarise
-from bench.targets import StampingConnector, new_session
+from bench.report.table import scenario_table
+from bench.results.records import ResultsFile
+from bench.results.summary import summarise
+from bench.run.runner import NullProgress, run_all
+from bench.scenario.loader import load_paths
+from bench.targets.clients.aiohttp_client import StampingConnector, new_session
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.recording import Answer, Recorder
+from bench.run.recording import Recorder
+from bench.targets.clients.base import Answer
 
 TASKS = 1000
 

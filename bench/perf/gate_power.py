@@ -15,7 +15,7 @@ and up to 20% under load here; a 1.2 ms asyncio.sleep under an asyncio.Lock cost
 
 ``analyse`` makes gate decisions the way CI makes them, with ``judge`` itself: one baseline file and one new file per
 decision, each scenario's rounds drawn one by one without replacement from the real rounds of a few real files and
-stopped by the scenario's own stop rule (``bench.runner.precision_series`` and ``bench.stats.StopRule``, its time
+stopped by the scenario's own stop rule (``bench.run.runner.precision_series`` and ``bench.results.stats.StopRule``, its time
 budget counted as the sum of the drawn runs' wall times), so ``repeats: auto`` is resampled as it runs. A round keeps
 its sequential and its other strategies together (the pairing is real); baseline and new rounds come from disjoint
 files made at different times, so load changes between runs are in the noise. A decision fails when the exit code
@@ -41,12 +41,14 @@ from pathlib import Path
 
 import yaml
 
-from bench.check import INCONCLUSIVE, judge
-from bench.results import ResultsFile, RunResult, read_results
-from bench.runner import precision_series
-from bench.scenario import Scenario, load_paths
-from bench.stats import StopRule, median
-from bench.summary import summarise
+from bench.gate.check import INCONCLUSIVE, judge
+from bench.results.files import read_results
+from bench.results.records import ResultsFile, RunResult
+from bench.results.stats import StopRule, median
+from bench.results.summary import summarise
+from bench.run.runner import precision_series
+from bench.scenario.loader import load_paths
+from bench.scenario.model import Scenario
 
 SERIAL_MS = float(os.environ.get("GATE_POWER_SERIAL_MS", "1.2"))
 """Waiting per task that no other task overlaps in the slow configuration, ms (about a 10% drop with 10 tasks of 100 ms:

@@ -14,9 +14,9 @@ import sys
 import time
 from dataclasses import dataclass
 
-from bench.server import LocalServer
-from bench.server_app import parse_server_timing
-from bench.stats import quantile
+from bench.results.stats import quantile
+from bench.server.process import LocalServer
+from bench.targets.clients.server_timing import parse_server_timing
 
 DELAYS_MS = (0.4, 2.5)
 WARMUP = 20

@@ -2,7 +2,7 @@
 
 For each task count, against one local server (2 workers, backlog 4096), in interleaved rounds (the first dropped):
 - wall / ideal of N tasks of a fixed 2 s under gather (ideal: the 2 s delay), through the product's run path with
-  one loop (``bench.timed.execute``), 2 client processes and 2 Ray actors (``bench.timed.execute_shared``, what
+  one loop (``bench.run.timed.execute``), 2 client processes and 2 Ray actors (``bench.run.timed.execute_shared``, what
   ``processes: 2`` and ``--engine ray`` run), and the hand-written single-loop gather;
 - requests/s of N zero-delay tasks under gather with the same three engines;
 - peak RSS of each client process.
@@ -26,15 +26,18 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.errors import EnvironmentLimitError
-from bench.net import time_wait_count
 from bench.perf.reference import hand_bounded, hand_gather, hand_sequential
-from bench.preflight import raise_fd_limit
-from bench.processes import ClientPool, RunSpec
-from bench.results import RunResult
-from bench.server import LocalServer
-from bench.stats import median
-from bench.targets import LocalDriver, driver_for, new_session, warm_pool
-from bench.timed import Pool, execute, execute_shared
+from bench.results.records import RunResult
+from bench.results.stats import median
+from bench.run.engines.processes import ClientPool
+from bench.run.engines.shares import RunSpec
+from bench.run.preflight import raise_fd_limit
+from bench.run.timed import Pool, execute, execute_shared
+from bench.server.process import LocalServer
+from bench.targets.base import driver_for
+from bench.targets.clients.aiohttp_client import new_session, warm_pool
+from bench.targets.clients.net import time_wait_count
+from bench.targets.local import LocalDriver
 
 ONE_LOOP = "one loop"
 HAND = "hand-written"
@@ -86,7 +89,7 @@ class Engines:
             self.skipped[name] = "--no-ray"
             return self
         try:
-            from bench.ray_engine import RayPool
+            from bench.run.engines.ray_actors import RayPool
 
             ray_pool = RayPool(self.k, num_cpus=2, include_dashboard=False, log_to_driver=False)
             ray_pool.start()
@@ -126,7 +129,7 @@ class Engines:
         if strategy.name == "sequential":
             script = hand_sequential(driver.urls, driver.warm_url)
         elif strategy.name == "bounded":
-            script = hand_bounded(driver.urls, driver.warm_url, strategy.limits()["semaphore"] or 100)
+            script = hand_bounded(driver.urls, driver.warm_url, strategy.limits().values.get("semaphore") or 100)
         else:
             script = hand_gather(driver.urls, driver.warm_url)
         return self._runner.run(script)

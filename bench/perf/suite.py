@@ -35,15 +35,17 @@ from rich.table import Table
 
 from bench.perf import scale
 from bench.perf.reference import hand_gather, hand_sequential
-from bench.plan import make_plan
-from bench.preflight import raise_fd_limit
-from bench.results import read_results
-from bench.scenario import Scenario, load_file, parse_scenario
-from bench.server import LocalServer
-from bench.stats import median
-from bench.summary import summarise
-from bench.targets import LocalDriver, driver_for
-from bench.timed import execute
+from bench.results.files import read_results
+from bench.results.stats import median
+from bench.results.summary import summarise
+from bench.run.preflight import raise_fd_limit
+from bench.run.timed import execute
+from bench.scenario.loader import load_file, parse_scenario
+from bench.scenario.model import Scenario
+from bench.scenario.plan import make_plan
+from bench.server.process import LocalServer
+from bench.targets.base import driver_for
+from bench.targets.local import LocalDriver
 
 RECORDING_BENCHMARK = Path(__file__).with_name("bench_recording.py")
 """The pytest-benchmark file of the recording cost: part of the package, so it is there when installed."""

@@ -12,7 +12,7 @@ from importlib.util import find_spec
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from bench.pytest_plugin import AsyncBenchmark
+from bench.pytest_plugin.plugin import AsyncBenchmark
 
 NO_UVLOOP = pytest.mark.skipif(find_spec("uvloop") is None, reason="uvloop is not installed (extra: iobench[uvloop])")
 LOOPS = [

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from bench.pytest_plugin import AsyncBenchmark, SpeedupMeter, StrategyFactory
+from bench.pytest_plugin.plugin import AsyncBenchmark
+from bench.pytest_plugin.runs import SpeedupMeter, StrategyFactory
 
 pytestmark = pytest.mark.e2e
 

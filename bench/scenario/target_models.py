@@ -1,0 +1,131 @@
+"""The scenario models of target kinds (``target: {kind: ..., ...}``) and the registry that tells them apart.
+
+A target kind is a model here (or one registered with ``bench.scenario.model.register_target_kind``) plus its
+driver in ``bench.targets``: what the YAML says, and how a run performs it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, Union
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Discriminator, Field, Strict, Tag, field_validator, model_validator
+
+from bench import plugins
+from bench.limits import MAX_BYTES
+from bench.scenario.base import Record
+from bench.scenario.latency import Latency
+
+_CALLABLE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+HttpClient: TypeAlias = Literal["aiohttp", "minimal"]
+"""The asyncio strategies' HTTP client: aiohttp (what programs use), or iobench's minimal keep-alive client for load
+(``bench.targets.clients.minimal``: plain http only, a fraction of aiohttp's CPU per request)."""
+
+
+class LocalTarget(Record):
+    """The built-in local aiohttp server: each task GETs ``/delay/<its delay>``."""
+
+    kind: Literal["local"] = "local"
+    latency: Latency
+    bytes: Annotated[int, Strict(), Field(ge=0, le=MAX_BYTES)] = 0
+    """Response body size in bytes."""
+    status: Annotated[int, Strict(), Field(ge=200, le=599)] = 200
+    """HTTP status the server answers with."""
+    error_rate: Annotated[float, Strict(), Field(ge=0, le=1, allow_inf_nan=False)] = 0.0
+    """Fraction of tasks (chosen per task index from the seed) that fail on the server's side."""
+    error_kind: Literal["status", "reset", "hang"] = "status"
+    """How those tasks fail: a 500 answer, a dropped connection, or no answer at all (the timeout decides)."""
+    fail_on_status: Annotated[bool, Strict()] = True
+    """Count a status of 400 or above as a failed task (as ``raise_for_status`` would)."""
+    client: HttpClient = "aiohttp"
+    """HTTP client of the asyncio strategies: ``aiohttp``, or ``minimal`` (iobench's own, for load)."""
+
+
+class SleepTarget(Record):
+    """No I/O at all: each task is ``asyncio.sleep`` (``time.sleep`` in threads) of its delay."""
+
+    kind: Literal["sleep"]
+    latency: Latency
+
+
+class CallableTarget(Record):
+    """The user's own function, ``package.module:function``, called with the task index."""
+
+    kind: Literal["callable"] = "callable"
+    callable: Annotated[str, Strict()]
+    """``package.module:function``: an ``async def f(i)`` for the asyncio strategies."""
+    sync_callable: Annotated[str, Strict()] | None = None
+    """``package.module:function``: a plain ``def f(i)`` for the threads strategy."""
+
+    @field_validator("callable", "sync_callable", mode="after")
+    @classmethod
+    def _importable(cls, value: str | None) -> str | None:
+        if value is not None and not _CALLABLE.match(value):
+            raise ValueError(f"expected 'package.module:function', got {value!r}")
+        return value
+
+
+class UrlTarget(Record):
+    """Any HTTP(S) URL, fetched once per task. Not on loopback? Then it needs ``allow_external: true`` here
+    *and* ``--allow-external`` on the command line: iobench never points load at a host by accident."""
+
+    kind: Literal["url"]
+    url: Annotated[str, Strict()]
+    allow_external: Annotated[bool, Strict()] = False
+    fail_on_status: Annotated[bool, Strict()] = True
+    """Count a status of 400 or above as a failed task."""
+    client: HttpClient = "aiohttp"
+    """HTTP client of the asyncio strategies: ``aiohttp``, or ``minimal`` (iobench's own, plain http only)."""
+
+    @field_validator("url", mode="after")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"expected an http:// or https:// URL with a host, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _minimal_is_plain_http(self) -> UrlTarget:
+        if self.client == "minimal" and not self.url.startswith("http://"):
+            raise ValueError(f"client: minimal speaks plain http:// only; {self.url} needs client: aiohttp")
+        return self
+
+    @property
+    def host(self) -> str:
+        """The URL's host name."""
+        return urlsplit(self.url).hostname or ""
+
+
+def _target_kind(value: Any) -> str | None:
+    if isinstance(value, Mapping):
+        kind = value.get("kind", "callable" if "callable" in value else "local")
+        return kind if isinstance(kind, str) else None
+    return getattr(value, "kind", None)
+
+
+TARGET_MODELS: dict[str, type[BaseModel]] = {
+    "local": LocalTarget,
+    "sleep": SleepTarget,
+    "callable": CallableTarget,
+    "url": UrlTarget,
+}
+"""The scenario model of every target ``kind``; ``register_target_kind`` adds one (loader messages read it)."""
+
+
+def target_union() -> Any:
+    """The discriminated union of every model in TARGET_MODELS, as it stands now (pydantic reads ``kind``)."""
+    members = tuple(Annotated[model, Tag(kind)] for kind, model in TARGET_MODELS.items())
+    return Annotated[Union[members], Discriminator(_target_kind)]  # noqa: UP007 (a runtime-built union)
+
+
+if TYPE_CHECKING:  # what the type checker sees; at run time, the union of TARGET_MODELS as it stands
+    Target: TypeAlias = LocalTarget | SleepTarget | CallableTarget | UrlTarget
+else:
+    Target = target_union()
+for _kind, _model in TARGET_MODELS.items():
+    plugins.note("target kind", _kind, _model.__module__)
+TARGET_KINDS: tuple[str, ...] = tuple(TARGET_MODELS)
+"""The built-in target kinds, read from TARGET_MODELS before any is registered."""

@@ -1,0 +1,61 @@
+"""Hypothesis strategies shared by the tests, kept in one file (as attrs does).
+
+from tests.hypotheses import timings_s
+@given(timings_s)
+def test_something(values): ...
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+finite_floats = st.floats(allow_nan=False, allow_infinity=False)
+"""Any finite float, subnormals and magnitudes near the float limit included."""
+
+samples = st.lists(finite_floats, min_size=1, max_size=40)
+"""Non-empty lists of any finite floats."""
+
+positive_float = st.floats(min_value=1e-6, max_value=1e6)
+"""A positive, finite figure such as a wall time in seconds."""
+
+timings_s = st.lists(positive_float, min_size=1, max_size=40)
+"""Non-empty lists of positive timings."""
+
+quantile_levels = st.floats(min_value=0.0, max_value=1.0)
+"""A q for ``quantile``: 0 <= q <= 1."""
+
+delays_ms = st.lists(st.floats(min_value=0.0, max_value=1e4), max_size=40)
+"""Per-task server delays in ms: finite, non-negative, possibly none."""
+
+worker_counts = st.integers(min_value=1, max_value=50)
+"""k, the number of tasks a limited strategy runs at once."""
+
+strategy_labels = st.integers(min_value=1, max_value=7).map(lambda n: tuple(f"s{i}" for i in range(n)))
+"""The labels of 1 to 7 strategies, as a plan sees them."""
+
+error_rates = st.one_of(
+    st.sampled_from([0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5, 1.0]),
+    st.floats(min_value=0.0, max_value=1.0),
+)
+"""``target.error_rate``: the fractions people write, and any other fraction."""
+
+adaptive_values = st.fixed_dictionaries(
+    {},
+    optional={
+        "repeats": st.one_of(st.just("auto"), st.integers(-2, 1002), st.text(max_size=6), st.booleans()),
+        "precision": st.one_of(
+            st.from_regex(r"[0-9]{1,3}(\.[0-9])?%", fullmatch=True), st.floats(), st.text(max_size=5), st.none()
+        ),
+        "min_repeats": st.one_of(st.integers(-1, 1002), st.text(max_size=3), st.none()),
+        "max_repeats": st.one_of(st.integers(-1, 1002), st.floats(), st.none()),
+        "budget_s": st.one_of(st.floats(), st.integers(-5, 5000), st.text(max_size=3)),
+        "processes": st.one_of(st.integers(-1, 70), st.text(max_size=3), st.booleans()),
+    },
+)
+"""Scenario keys of repeats (fixed or ``auto``) and client processes, valid and not, to add to a valid document."""
+
+confidence_levels = st.sampled_from([0.5, 0.8, 0.9, 0.95, 0.99])
+"""A confidence level an interval is asked for."""
+
+round_timings_s = st.lists(st.floats(min_value=1e-4, max_value=10.0), min_size=2, max_size=60)
+"""Wall times of 2 to 60 rounds, in seconds."""

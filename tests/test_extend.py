@@ -134,8 +134,9 @@ def test_all_five_run_in_client_processes(scenarios: tuple[Path, Path], tmp_path
     assert rows["ext-local", "queue(workers=4)"]["efficiency"] is not None
     assert rows["ext-dns", "queue(workers=4)"]["failed_tasks"] == 0
     assert results.with_suffix(".summary.jsonl").exists()
-    checked = iobench("check", str(results), *PLUGINS)  # three rounds over two processes may not decide
-    assert checked.returncode in (0, 4) and "queue(workers=4)" in checked.stdout, checked.stdout + checked.stderr
+    checked = iobench("check", str(results), *PLUGINS)  # judged: two 6-task shares may not reach the bounds
+    assert checked.returncode in (0, 1, 4) and checked.stderr == "", checked.stdout + checked.stderr
+    assert "queue(workers=4)  speedup" in checked.stdout and "queue(workers=4)  efficiency" in checked.stdout
 
 
 def test_a_client_process_failure_is_reported_as_what_it_is(tmp_path: Path) -> None:

@@ -26,7 +26,8 @@ from pathlib import Path
 from bench.errors import UsageError
 
 ENTRY_POINT_GROUP = "iobench.plugins"
-"""Installed packages name their plugin modules in this entry-point group (``[project.entry-points."iobench.plugins"]``)."""
+"""Installed packages name their plugin modules in this entry-point group, in their pyproject.toml:
+``[project.entry-points."iobench.plugins"]``."""
 
 _LOADED: list[str] = []
 """Plugin modules loaded in this process, in order."""

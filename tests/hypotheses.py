@@ -7,7 +7,13 @@ def test_something(values): ...
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import strategies as st
+
+FUZZ_EXAMPLES = int(os.environ.get("IOBENCH_FUZZ_EXAMPLES", "300"))
+"""Examples each fuzz test (loader, command line) tries: 300 in ``make test``; ``make test-fast`` asks for fewer
+(the inner loop), the full suite in CI for all of them."""
 
 finite_floats = st.floats(allow_nan=False, allow_infinity=False)
 """Any finite float, subnormals and magnitudes near the float limit included."""

@@ -14,11 +14,11 @@ import bench.targets.clients.minimal
 import bench.targets.clients.net
 from bench.cli.select import apply_overrides
 from bench.collector import GcWatch, gc_paused
-from bench.server.collector import IdleCollector
 from bench.results.records import RunResult
 from bench.run.timed import execute
 from bench.scenario.model import Scenario
 from bench.scenario.plan import make_plan
+from bench.server.collector import IdleCollector
 from bench.targets.base import driver_for
 from bench.targets.clients.aiohttp_client import new_session, warm_pool
 from bench.targets.clients.minimal import MinimalPool
@@ -42,6 +42,7 @@ def _callable_run(function: str, tasks: int, gc_on: bool = True) -> RunResult:
     return asyncio.run(execute(strategy.build(), strategy.label, driver, scenario, repeat=0, position=0))
 
 
+@pytest.mark.slow
 def test_the_watch_counts_every_full_pass_of_a_run_exactly() -> None:
     run = _callable_run("collect_twice", 5)
     assert run.complete

@@ -89,7 +89,9 @@ def test_all_five_run_in_one_process(ran: tuple[Path, dict[str, object]]) -> Non
     assert (charts / "ext-local-efficiency.png").exists() and not (charts / "ext-dns-efficiency.png").exists()
 
 
-def test_report_plot_and_check_read_it_back_with_the_plugins(ran: tuple[Path, dict[str, object]], tmp_path: Path) -> None:
+def test_report_plot_and_check_read_it_back_with_the_plugins(
+    ran: tuple[Path, dict[str, object]], tmp_path: Path
+) -> None:
     results, _ = ran
     results.with_suffix(".summary.jsonl").unlink()
     reported = iobench("report", str(results), "--html", *PLUGINS)

@@ -16,7 +16,7 @@ from bench.errors import UsageError
 from tests.conftest import REPO
 
 SCENARIO = "name: s\ntasks: 4\ntarget: {kind: sleep, latency: {dist: fixed, ms: 1}}\nstrategies: [sequential, lifo]\n"
-LIFO = '''\
+LIFO = """\
 import asyncio
 from bench.strategies import AsyncStrategy, register
 
@@ -30,7 +30,7 @@ class Lifo(AsyncStrategy):
 
     async def run(self, n, task):
         await asyncio.gather(*(task(i) for i in reversed(range(n))))
-'''
+"""
 
 
 def iobench(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -76,7 +76,7 @@ def test_a_plugin_that_breaks_on_import_says_how(tmp_path: Path, monkeypatch: py
 
 def test_a_name_taken_by_another_module_is_refused() -> None:
     plugins.note("strategy", "test-only-name", "first.module")
-    with pytest.raises(UsageError, match="strategy 'test-only-name' is already registered by first.module"):
+    with pytest.raises(UsageError, match=r"strategy 'test-only-name' is already registered by first\.module"):
         plugins.note("strategy", "test-only-name", "second.module")
     plugins.note("strategy", "test-only-name", "first.module")  # the same module again (a re-import) is fine
 

@@ -62,7 +62,7 @@ def _plugin_option(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="MODULE",
-        help="import a plugin module first (its strategies, target kinds, distributions, charts, exporters); repeatable",
+        help="import a plugin module first (its strategies, target kinds, distributions, charts, exporters)",
     )
 
 

@@ -3,12 +3,11 @@ baseline rows the results lack.
 
     judge_baseline(results, read_results("results/baseline.json"), tolerance=parse_tolerance("5%"))
 
-The figure is the ratio new / baseline of the per-round speedups of two independent runs: the Hodges-Lehmann
-ratio of locations with its Mann-Whitney interval (``bench.results.stats.location_ratio``), so the baseline's own noise is
-counted, not taken for a fixed bound. It must stay ``>= 1 - tolerance`` by the interval rule (``bench.gate.rule``).
-Runs with failed tasks fail the check; a baseline comparison is inconclusive when the scenario's definition or the
-environment (CPU model, Python, aiohttp, uvloop) differs from the baseline's (``bench.gate.comparable``).
-"""
+The figure is the ratio new / baseline of the per-round speedups of two independent runs: the Hodges-Lehmann ratio of
+locations with its Mann-Whitney interval (``bench.results.stats.location_ratio``), so the baseline's own noise is
+counted, not taken for a fixed bound. It must stay ``>= 1 - tolerance`` by the interval rule (``bench.gate.rule``). Runs
+with failed tasks fail the check; a baseline comparison is inconclusive when the scenario's definition or the
+environment (CPU model, Python, aiohttp, uvloop) differs from the baseline's (``bench.gate.comparable``)."""
 
 from __future__ import annotations
 

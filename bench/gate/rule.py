@@ -3,15 +3,14 @@
     decide(Threshold.model_validate(">= 3"), 3.4, (2.9, 3.8))   # 'inconclusive': the interval straddles 3
     make_verdict("seed", 10, "speedup", "gather", threshold, 6.31, ((6.12, 6.40), 0.95)).message
 
-The interval rule: a check is decided on an interval of its figure, not on the point estimate, so a noisy run
-rarely passes or fails by luck. For a lower bound (``>=``, ``>``) it passes when every value of the interval
-satisfies the bound, fails when none does, and is inconclusive when the interval straddles it; upper bounds
-(``<``, ``<=``) mirror that. A figure without an interval (the error rate, a count) is judged on its point.
-This is the test-by-confidence-interval duality of J. Neyman, "Outline of a Theory of Statistical Estimation Based
-on the Classical Theory of Probability" (Phil. Trans. R. Soc. A 236, 1937): a bound outside an interval of level
-1 - a is one the dual two-sided test rejects at level a; inside it, neither side is shown, so the verdict says so
-instead of guessing. Every interval is distribution-free and printed with the level it reaches (``bench.results.stats``).
-"""
+The interval rule: a check is decided on an interval of its figure, not on the point estimate, so a noisy run rarely
+passes or fails by luck. For a lower bound (``>=``, ``>``) it passes when every value of the interval satisfies the
+bound, fails when none does, and is inconclusive when the interval straddles it; upper bounds (``<``, ``<=``) mirror
+that. A figure without an interval (the error rate, a count) is judged on its point. This is the
+test-by-confidence-interval duality of J. Neyman, "Outline of a Theory of Statistical Estimation Based on the Classical
+Theory of Probability" (Phil. Trans. R. Soc. A 236, 1937): a bound outside an interval of level 1 - a is one the dual
+two-sided test rejects at level a; inside it, neither side is shown, so the verdict says so instead of guessing. Every
+interval is distribution-free and printed with the level it reaches (``bench.results.stats``)."""
 
 from __future__ import annotations
 

@@ -15,11 +15,10 @@ and up to 20% under load here; a 1.2 ms asyncio.sleep under an asyncio.Lock cost
 
 ``analyse`` makes gate decisions the way CI makes them, with ``judge`` itself: one baseline file and one new file per
 decision, each scenario's rounds drawn one by one without replacement from the real rounds of a few real files and
-stopped by the scenario's own stop rule (``bench.run.runner.precision_series`` and ``bench.results.stats.StopRule``, its time
-budget counted as the sum of the drawn runs' wall times), so ``repeats: auto`` is resampled as it runs. A round keeps
-its sequential and its other strategies together (the pairing is real); baseline and new rounds come from disjoint
-files made at different times, so load changes between runs are in the noise. A decision fails when the exit code
-is 1:
+stopped by the scenario's own stop rule (``bench.run.runner.precision_series`` and ``bench.results.stats.StopRule``, its
+time budget counted as the sum of the drawn runs' wall times), so ``repeats: auto`` is resampled as it runs. A round
+keeps its sequential and its other strategies together (the pairing is real); baseline and new rounds come from disjoint
+files made at different times, so load changes between runs are in the noise. A decision fails when the exit code is 1:
 
 - false alarm: baseline and new both from (a), or both from the callable (b) without work;
 - power: baseline from (b) without work, new from (b) with work (the definition hash is set equal, as it is when

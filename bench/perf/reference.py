@@ -2,11 +2,11 @@
 
     seconds = await hand_bounded(urls, warm_url, limit=100)
 
-Each warms its connections before its timed region the way iobench does (one for the loop, ``limit`` for the
-semaphore, one per task for gather), so the comparison is of what happens inside the timed region: iobench's
-per-task bookkeeping against none. The one thing taken from iobench is the socket factory (SO_LINGER 0, see
-``bench.targets.clients.net.client_socket_factory``): it acts only when a connection closes, after the timed region, and keeps
-repeated rounds of 10,000 connections from filling the ephemeral port range with TIME_WAIT, as iobench's runs do.
+Each warms its connections before its timed region the way iobench does (one for the loop, ``limit`` for the semaphore,
+one per task for gather), so the comparison is of what happens inside the timed region: iobench's per-task bookkeeping
+against none. The one thing taken from iobench is the socket factory (SO_LINGER 0, see
+``bench.targets.clients.net.client_socket_factory``): it acts only when a connection closes, after the timed region, and
+keeps repeated rounds of 10,000 connections from filling the ephemeral port range with TIME_WAIT, as iobench's runs do.
 """
 
 from __future__ import annotations

@@ -207,6 +207,7 @@ def _check_level(level: float) -> None:
         raise ValueError(f"level must be within (0, 1), got {level}")
 
 
+@lru_cache(maxsize=4096)
 def order_statistic_level(n: int, k: int) -> Fraction:
     """Exact coverage of [x_(k), x_(n+1-k)] for the median of n continuous values: 1 - 2 P(Binomial(n, 1/2) < k)."""
     if n < 1 or not 1 <= k <= (n + 1) // 2:
@@ -214,6 +215,7 @@ def order_statistic_level(n: int, k: int) -> Fraction:
     return 1 - Fraction(2 * sum(math.comb(n, i) for i in range(k)), 2**n)
 
 
+@lru_cache(maxsize=4096)
 def median_rank(n: int, level: float = 0.95) -> tuple[int, Fraction]:
     """The largest k (1-based) whose interval [x_(k), x_(n+1-k)] reaches ``level``, and its exact level.
 

@@ -98,7 +98,7 @@ class Summary:
     limits: dict[str, int | None]
     """Effective limits of the first run."""
     overhead_s: float | None
-    """Zero-delay round trip x requests on the critical path (see bench.strategies.model); None without a calibration."""
+    """Zero-delay round trip x requests on the critical path (bench.strategies.model); None without a calibration."""
     residual_s: float | None
     """Median wall time - ideal - overhead: queueing and contention; None like ``efficiency``."""
     residual_kind: str

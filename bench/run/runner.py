@@ -4,11 +4,10 @@ after every scenario, the local server kept alive (and restarted if it dies), Ct
     results = run_all(loaded, results_path, argv, progress)   # writes results_path after each scenario
 
 The seams, one module each: ``bench.run.preflight`` (refuse what cannot run), ``bench.targets`` (what a task does),
-``bench.run.recording`` (per-task bookkeeping), ``bench.run.timed`` (one timed run), this module (everything around them),
-``bench.server`` (the local server's lifecycle), ``bench.run.engines.processes`` / ``bench.run.engines.ray_actors`` (client processes).
-The measurement rules are in the README's "Architecture" section. Progress is reported only between runs, never
-inside a timed region.
-"""
+``bench.run.recording`` (per-task bookkeeping), ``bench.run.timed`` (one timed run), this module (everything around
+them), ``bench.server`` (the local server's lifecycle), ``bench.run.engines.processes`` /
+``bench.run.engines.ray_actors`` (client processes). The measurement rules are in the README's "Architecture" section.
+Progress is reported only between runs, never inside a timed region."""
 
 from __future__ import annotations
 

@@ -222,7 +222,7 @@ def peak_rss_mb() -> float:
 
 
 class Pool(Protocol):
-    """k client processes (bench.run.engines.processes.ClientPool) or Ray actors (bench.run.engines.ray_actors.RayPool)."""
+    """k client processes (``engines.processes.ClientPool``) or Ray actors (``engines.ray_actors.RayPool``)."""
 
     k: int
 

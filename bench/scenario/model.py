@@ -1,8 +1,7 @@
 """The ``Scenario`` model: what to run, how often and against what, checked as a whole; and its definition hash.
 
-Its parts have their own modules: ``bench.scenario.latency`` (delay distributions), ``bench.scenario.target_models`` (target
-kinds), ``bench.scenario.expectations`` (``expect:``); ``bench.scenario.loader`` reads it from YAML.
-"""
+Its parts have their own modules: ``bench.scenario.latency`` (delay distributions), ``bench.scenario.target_models``
+(target kinds), ``bench.scenario.expectations`` (``expect:``); ``bench.scenario.loader`` reads it from YAML."""
 
 from __future__ import annotations
 

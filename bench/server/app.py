@@ -34,11 +34,11 @@ from dataclasses import asdict, dataclass
 
 from aiohttp import web
 
-from bench.server.collector import IdleCollector
 from bench.errors import RunError
 from bench.limits import MAX_BYTES, MAX_DELAY_S
 from bench.loops import LOOPS
 from bench.results.stats import quantile
+from bench.server.collector import IdleCollector
 from bench.server.precise import DEFAULT_MARGIN_NS, PreciseSleeper
 
 FAULTS = frozenset({"", "reset", "hang"})

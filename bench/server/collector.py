@@ -1,7 +1,7 @@
 """The local server's garbage collection, kept out of its bursts: full passes only when it is quiet.
 
-    collector = IdleCollector()
-    collector.start()                  # in the server's loop
+collector = IdleCollector()
+collector.start()                  # in the server's loop
 """
 
 from __future__ import annotations

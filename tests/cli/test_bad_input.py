@@ -23,6 +23,7 @@ from bench.errors import ScenarioError
 from bench.scenario.loader import load_paths
 from bench.scenario.model import Scenario
 from tests.conftest import DATA, REPO
+from tests.hypotheses import FUZZ_EXAMPLES
 from tests.names import KINDS, STRATEGIES
 
 GOOD = """\
@@ -231,7 +232,7 @@ def test_bad_input_exits_2_with_one_exact_message(ran: dict[str, Ran], case: str
 BASE = GOOD.encode()
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=FUZZ_EXAMPLES * 300 // 300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.one_of(
         st.binary(max_size=200),

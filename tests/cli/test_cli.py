@@ -129,6 +129,7 @@ def test_run_prints_table_and_writes_everything(write_scenario: Callable[[str, s
     assert set(modes.values()) == {0o644}, modes  # results, CSV and report honour the umask like the charts
 
 
+@pytest.mark.slow
 def test_plot_and_report_rebuild_from_a_saved_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = tmp_path / "copy.json"
     source.write_bytes((DATA / "results-v1.json").read_bytes())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.report.exporters import ExportJob, Exporter, register_exporter
+from bench.report.exporters import Exporter, ExportJob, register_exporter
 from bench.results import summary_record
 from bench.results.files import write_atomic
 

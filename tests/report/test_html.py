@@ -16,6 +16,8 @@ from bench.results.records import ResultsFile
 from bench.results.summary import summarise, summarise_file
 from tests.conftest import DATA
 
+pytestmark = pytest.mark.slow  # the page draws every chart as SVG: seconds
+
 VOID = {"meta", "br", "hr", "img", "input", "link", "source", "wbr", "col", "area", "base", "embed", "param", "track"}
 
 

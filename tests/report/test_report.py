@@ -23,7 +23,7 @@ from bench.report.table import layout, scenario_table
 from bench.results.files import read_results
 from bench.results.frames import runs_frame, samples_frame, summary_frame
 from bench.results.records import ScenarioResult
-from bench.results.summary import summarise_file, summarise
+from bench.results.summary import summarise, summarise_file
 from bench.strategies import StrategySpec
 from tests.conftest import DATA
 

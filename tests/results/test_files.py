@@ -84,6 +84,7 @@ def test_missing_results_file(tmp_path: Path) -> None:
     assert str(info.value) == f"{tmp_path / 'none.json'}: no such results file"
 
 
+@pytest.mark.slow
 def test_the_recorded_peak_rss_is_the_process_own_not_its_parents() -> None:
     """Linux carries a parent's peak into its child across exec (ru_maxrss); the results must not."""
     import subprocess

@@ -235,7 +235,13 @@ def test_speedup_interval_is_the_median_interval_of_the_ratios():
 
 
 def test_format_level():
-    assert [format_level(v) for v in (0.75, 0.9375, 1 - 22 / 1024, 0.95, 0.99999)] == ["75%", "93%", "97%", "95%", "99%"]
+    assert [format_level(v) for v in (0.75, 0.9375, 1 - 22 / 1024, 0.95, 0.99999)] == [
+        "75%",
+        "93%",
+        "97%",
+        "95%",
+        "99%",
+    ]
 
 
 def test_relative_halfwidth_takes_the_longer_side():

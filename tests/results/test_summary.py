@@ -208,9 +208,7 @@ def test_one_serialisation_of_a_row_for_the_csv_and_json(tmp_path: Path) -> None
     assert record["latency_p99_ms"] == row.latency_ms[99] and record["strategy"] == row.strategy
 
 
-def test_a_results_file_is_summarised_once_for_every_report(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_results_file_is_summarised_once_for_every_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``iobench report`` prints the tables and writes every export from one set of summaries."""
     import bench.results.summary as summary
     from bench.cli import main

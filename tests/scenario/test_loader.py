@@ -22,7 +22,7 @@ from bench.scenario.target_models import TARGET_MODELS
 from bench.server import app as server
 from bench.strategies import REGISTRY, StrategySpec
 from tests.conftest import REPO
-from tests.hypotheses import adaptive_values
+from tests.hypotheses import FUZZ_EXAMPLES, adaptive_values
 from tests.names import DISTRIBUTIONS, KINDS, STRATEGIES
 
 BASE = """\
@@ -249,13 +249,13 @@ def assert_scenario_or_own_error(text: str) -> None:
         assert isinstance(result, Scenario)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=FUZZ_EXAMPLES * 200 // 300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(yaml_values)
 def test_loader_never_raises_anything_but_its_own_error_on_structured_yaml(value: object) -> None:
     assert_scenario_or_own_error(yaml.safe_dump(value))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=FUZZ_EXAMPLES * 300 // 300, deadline=None)
 @given(st.text(max_size=80))
 def test_loader_never_raises_anything_but_its_own_error_on_any_text(text: str) -> None:
     assert_scenario_or_own_error(text)
@@ -538,13 +538,13 @@ def assert_own_words(text: str) -> None:
         assert len(definition_hash(result)) == 64
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=FUZZ_EXAMPLES * 300 // 300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(adaptive_values, st.sampled_from([BASE, BASE.replace("tasks: 10", "tasks: [3, 20]")]))
 def test_new_keys_load_or_fail_in_iobench_words(values: dict[str, object], base: str) -> None:
     assert_own_words(base + (yaml.safe_dump(values) if values else ""))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=FUZZ_EXAMPLES * 200 // 300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(yaml_values)
 def test_structured_yaml_never_gets_pydantic_words(value: object) -> None:
     assert_own_words(yaml.safe_dump(value))

@@ -21,7 +21,7 @@ from bench.scenario.plan import (
 )
 from bench.targets.local import task_urls
 from tests.conftest import REPO
-from tests.hypotheses import error_rates, strategy_labels
+from tests.hypotheses import FUZZ_EXAMPLES, error_rates, strategy_labels
 
 SWEEP = """\
 name: p
@@ -105,7 +105,7 @@ def test_failing_count_rounds_half_up_on_the_rate_as_written(rate: float, n: int
     assert failing_count(rate, n) == count
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=FUZZ_EXAMPLES * 200 // 300, deadline=None)
 @given(error_rates, st.integers(1, 400), st.integers(0, 2**32))
 def test_error_rate_fails_exactly_its_share_of_distinct_seeded_tasks(rate: float, n: int, seed: int) -> None:
     failing = draw_errors(rate, n, seed)

@@ -1,4 +1,5 @@
-"""Exact tests of bench.strategies.model (the mathematics of the ideal time) and of each strategy's own model, and Hypothesis
+"""Exact tests of bench.strategies.model (the mathematics of the ideal time) and of each strategy's own model, and
+Hypothesis
 invariants of list scheduling."""
 
 from __future__ import annotations

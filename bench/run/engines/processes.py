@@ -1,5 +1,6 @@
 """The pool of client processes: one strategy's run split over k processes, each with its own event loop, started
-together; the parent's side (``ClientPool``) and the child's (``child_main``, run as ``python -m bench.run.engines.processes``).
+together; the parent's side (``ClientPool``) and the child's (``child_main``, run as
+``python -m bench.run.engines.processes``).
 
     with ClientPool(k=2, loop="uvloop") as pool:          # k fresh interpreters, started once per scenario
         run = pool.run(RunSpec.local(url, tasks=10_000, delay_ms=20))
@@ -25,11 +26,10 @@ Clock: on Linux, ``time.monotonic_ns`` and ``time.perf_counter_ns`` both read CL
 so an instant taken in one process means the same in every other process of the host (``same_clock_everywhere``
 checks it; tests/run/engines/test_processes.py verifies a child's reading lies between two of the parent's).
 
-Children are ``python -m bench.run.engines.processes`` (fresh interpreters: the user's ``__main__`` is never re-imported), talk
-over their stdin/stdout with length-prefixed pickles of tuples of those records, ignore Ctrl-C (the parent stops
-them), die with the parent (PR_SET_PDEATHSIG) and stop when their stdin closes. ``ClientPool.stop`` closes,
-terminates, then kills, and waits for every PID: an interrupted run leaves no process behind.
-"""
+Children are ``python -m bench.run.engines.processes`` (fresh interpreters: the user's ``__main__`` is never
+re-imported), talk over their stdin/stdout with length-prefixed pickles of tuples of those records, ignore Ctrl-C (the
+parent stops them), die with the parent (PR_SET_PDEATHSIG) and stop when their stdin closes. ``ClientPool.stop`` closes,
+terminates, then kills, and waits for every PID: an interrupted run leaves no process behind."""
 
 from __future__ import annotations
 
@@ -262,7 +262,8 @@ def child_main(loop: str, plugins: Sequence[str] = ()) -> int:
 
 
 if __name__ == "__main__":  # python -m bench.run.engines.processes LOOP (started by ClientPool)
-    # Run the imported module's copy: one bench.run.engines.processes in the child, not a second one named __main__ (the records
+    # Run the imported module's copy: one bench.run.engines.processes in the child, not a second one named __main__ (the
+    # records
     # it pickles live in bench.run.engines.shares either way).
     from bench.run.engines.processes import child_main as _imported_main
 

@@ -5,8 +5,8 @@ shared clock, run the strategy over its task indices, and hand back a ``ShareRes
     warm_s = worker.prepare(spec, indices)   # driver, recorder and strategy as in a single-process run
     share = worker.go(t0_ns)                 # sleep, then spin, until t0 (CLOCK_MONOTONIC); run; drain; close
 
-Used by the subprocess children (``bench.run.engines.processes.child_main``) and by the Ray actors (``bench.run.engines.ray_actors``).
-"""
+Used by the subprocess children (``bench.run.engines.processes.child_main``) and by the Ray actors
+(``bench.run.engines.ray_actors``)."""
 
 from __future__ import annotations
 

@@ -4,9 +4,8 @@
     split_indices(10, 3)               # ((0, 3, 6, 9), (1, 4, 7), (2, 5, 8)): task i goes to process i mod k
     run = merge(10, [share_0, share_1, share_2])   # samples back at their task indices; wall = latest return
 
-Used by the subprocess pool (``bench.run.engines.processes``), each share's worker (``bench.run.engines.share_worker``) and the Ray
-engine (``bench.run.engines.ray_actors``).
-"""
+Used by the subprocess pool (``bench.run.engines.processes``), each share's worker (``bench.run.engines.share_worker``)
+and the Ray engine (``bench.run.engines.ray_actors``)."""
 
 from __future__ import annotations
 

@@ -6,14 +6,13 @@ aiohttp's CPU per request.
     status, nbytes, server_timing, keep_alive = await pool.get(pool.request("/delay/20ms"))
     pool.close()                                           # every socket closed with an RST: no TIME_WAIT
 
-Why: aiohttp spends about 100-150 us of a client loop's CPU on each request (measured on a 2-core machine), so past
-a few thousand requests per second a load test measures the client, not the server. This client does what a load
-test needs and nothing more, as Locust's FastHttpUser does beside its HttpUser: GET over HTTP/1.1 with keep-alive;
-bodies delimited by Content-Length, chunked, or the connection's close; informational (1xx) answers skipped. No
-TLS, proxies, redirects, cookies or compression: ``client: minimal`` refuses https URLs. A response it cannot
-parse (``bench.targets.clients.http_parse``) fails its task with ``MalformedResponse`` and its connection is dropped; so does a
-connection the server closes mid-answer (``ConnectionResetError``).
-"""
+Why: aiohttp spends about 100-150 us of a client loop's CPU on each request (measured on a 2-core machine), so past a
+few thousand requests per second a load test measures the client, not the server. This client does what a load test
+needs and nothing more, as Locust's FastHttpUser does beside its HttpUser: GET over HTTP/1.1 with keep-alive; bodies
+delimited by Content-Length, chunked, or the connection's close; informational (1xx) answers skipped. No TLS, proxies,
+redirects, cookies or compression: ``client: minimal`` refuses https URLs. A response it cannot parse
+(``bench.targets.clients.http_parse``) fails its task with ``MalformedResponse`` and its connection is dropped; so does
+a connection the server closes mid-answer (``ConnectionResetError``)."""
 
 from __future__ import annotations
 

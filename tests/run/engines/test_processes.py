@@ -1,4 +1,5 @@
-"""bench.run.engines.processes: the split and the merge (pure), the shared clock, and a pool of real client processes against
+"""bench.run.engines.processes: the split and the merge (pure), the shared clock, and a pool of real client processes
+against
 the local server: merged samples, a common start, a failed warm-up, an interrupted run leaving no process."""
 
 from __future__ import annotations

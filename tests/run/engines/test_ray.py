@@ -1,4 +1,5 @@
-"""bench.run.engines.ray_actors: the NTP-style clock offset (pure), and a run on a local Ray cluster started here, against the
+"""bench.run.engines.ray_actors: the NTP-style clock offset (pure), and a run on a local Ray cluster started here,
+against the
 local server, that agrees with the same run in two client processes."""
 
 from __future__ import annotations

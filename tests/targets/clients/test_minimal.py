@@ -298,6 +298,7 @@ def _established_to(port: int) -> int:
     return sum(count_tcp_states(Path(t).read_text(encoding="ascii"), 0x01, port) for t in ("/proc/net/tcp",))
 
 
+@pytest.mark.slow
 def test_closing_the_pool_closes_every_connection_with_no_time_wait() -> None:
     with LocalServer() as url:  # its own server: no other test's sockets are counted
         port = int(url.rsplit(":", 1)[1])

@@ -1,4 +1,5 @@
-"""bench.targets.clients.net: TIME_WAIT counting and the source-address plan (pure), and the paced warm-up, RST-closing sockets and
+"""bench.targets.clients.net: TIME_WAIT counting and the source-address plan (pure), and the paced warm-up, RST-closing
+sockets and
 the server's listen backlog against the real local server."""
 
 from __future__ import annotations

@@ -46,7 +46,8 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
 
 def notes(result: ScenarioResult, rows: Sequence[Summary]) -> list[str]:
     """What a reader must know beside the numbers: caps, calibration, why figures are missing or unexplained, noise."""
-    lines = ["; ".join([*client_notes(result), f"loop: {result.scenario.loop}"])]
+    target = [f"target: {result.driver.description}"] if result.driver is not None else []
+    lines = ["; ".join([*target, *client_notes(result), f"loop: {result.scenario.loop}"])]
     k = result.scenario.processes
     if k > 1:
         lines.append(

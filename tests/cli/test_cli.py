@@ -77,7 +77,7 @@ def test_report_on_stored_results(tmp_path: Path, capsys: pytest.CaptureFixture[
     out, err = capsys.readouterr()
     assert err == ""
     assert "fixture — small stored run" in out
-    assert "connector limit: none (aiohttp's default of 100 is lifted); loop: asyncio" in out
+    assert "target: local server; connector limit: none (aiohttp's default of 100 is lifted); loop: asyncio" in out
 
 
 def test_report_on_bad_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -50,7 +50,7 @@ EXPECTED_MARKDOWN = f"""## iobench report
 | 8 | sequential | 124.7 ms | 124.4–125.0 ms | 1.00x | 106.6 ms | - | - | 86% | 64.2 | 15.9/22.6/23.4 ms | 0 |
 | 8 | gather | 24.5 ms | 23.6–64.5 ms | 5.08x [1.93–5.28] | 21.3 ms | - | - | 87% | 327 | 20.3/45.6/61.1 ms | 0 |
 
-- connector limit: none (aiohttp's default of 100 is lifted); loop: asyncio
+- target: local server; connector limit: none (aiohttp's default of 100 is lifted); loop: asyncio
 - (-) overhead, queueing: no per-request overhead was measured
 - warning: gather at 8 tasks: {WIDE}
 
@@ -61,7 +61,7 @@ EXPECTED_MARKDOWN = f"""## iobench report
 | 5 | sequential | 60.1 ms | 59.7–60.2 ms | 1.00x | 50.0 ms | - | - | 83% | 83.2 | 12.0/12.2/12.7 ms | 0 |
 | 5 | gather | 13.6 ms | 13.6–13.9 ms | 4.38x [4.31–4.44] | 10.0 ms | - | - | 73% | 367 | 12.9/13.3/13.5 ms | 0 |
 
-- connector limit: none (aiohttp's default of 100 is lifted); loop: asyncio
+- target: local server; connector limit: none (aiohttp's default of 100 is lifted); loop: asyncio
 - (-) overhead, queueing: no per-request overhead was measured
 
 """
@@ -225,7 +225,7 @@ def test_layout_follows_the_width() -> None:
 
 def test_compact_table_at_80_columns_is_exact() -> None:
     lines = [line.rstrip() for line in _render(HARD, 80).splitlines()]
-    assert lines[:18] == [
+    assert lines[:19] == [
         "fixture — small stored run for report and chart tests",
         "strategy              median          CI 75%   speedup [CI 75%]  eff.  errors",
         "─" * 77,
@@ -243,7 +243,8 @@ def test_compact_table_at_80_columns_is_exact() -> None:
         "bounded(limit=100)   24.5 ms    23.6–64.5 ms                  -     -      30",
         "  ideal 21.3 ms · overhead - · queueing - · req/s -",
         "  p50/p90/p99 20.3/45.6/61.1 ms · errors: 3 failed, 27 cancelled",
-        "connector limit: none (aiohttp's default of 100 is lifted); loop: asyncio",
+        "target: local server; connector limit: none (aiohttp's default of 100 is",
+        "lifted); loop: asyncio",
     ]
 
 
@@ -311,7 +312,7 @@ def test_a_failed_sequential_withholds_only_the_speedup_of_the_other_rows() -> N
         "12.0/12.2/12.7 ms  1 failed",
         "       gather      13.6 ms  13.6–13.9 ms             -  10.0 ms         -         -   73%    367  "
         "12.9/13.3/13.5 ms         0",
-        "connector limit: none (aiohttp's default of 100 is lifted); loop: asyncio",
+        "target: local server; connector limit: none (aiohttp's default of 100 is lifted); loop: asyncio",
         "(-) overhead, queueing: no per-request overhead was measured",
         "(-) sequential at 5 tasks: 1 of 3 runs had failed tasks (1 failed); no speedup, efficiency, queueing or req/s "
         "is computed from them",

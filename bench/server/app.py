@@ -23,7 +23,6 @@ burst of thousands of requests is not held up by them. The processes that serve 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import re
 import socket
@@ -174,25 +173,6 @@ def parse_duration(text: str) -> float:
     if seconds > MAX_DELAY_S:
         raise ValueError(f"delay {text} is above the maximum of {MAX_DELAY_S:g}s")
     return seconds
-
-
-def parse_server_timing(value: str) -> dict[str, float]:
-    """Durations in ms by metric name from a ``Server-Timing`` value: ``"delay;dur=0.4, svc;dur=0.41"``.
-
-    >>> parse_server_timing("delay;dur=0.400, svc;dur=0.412")
-    {'delay': 0.4, 'svc': 0.412}
-
-    Metrics without a readable ``dur`` are left out (the header is the server's word, not a contract to enforce).
-    """
-    durations: dict[str, float] = {}
-    for metric in value.split(","):
-        name, *params = (part.strip() for part in metric.split(";"))
-        for param in params:
-            key, _, number = param.partition("=")
-            if key.strip().lower() == "dur" and name:
-                with contextlib.suppress(ValueError):
-                    durations[name] = float(number.strip().strip('"'))
-    return durations
 
 
 def _int_param(text: str, name: str, low: int, high: int) -> int:

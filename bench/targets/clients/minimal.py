@@ -21,7 +21,7 @@ import collections
 import contextlib
 import http.client
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from urllib.parse import urlsplit
 
 from bench.collector import gc_paused
@@ -310,37 +310,6 @@ def _done(loop: asyncio.AbstractEventLoop, value: list[AddrInfo]) -> asyncio.Fut
     return future
 
 
-@contextlib.asynccontextmanager
-async def open_minimal(
-    urls: Sequence[str],
-    warm_url: str,
-    *,
-    connections: int,
-    limit: int | None,
-    backlog: int | None,
-    timeout_s: float,
-    sources: Sequence[str] = (),
-    on_connected: Callable[[], None] | None = None,
-) -> AsyncIterator[Callable[[int], Awaitable[tuple[int, int, str | None]]]]:
-    """An operation ``op(i)`` that GETs ``urls[i]`` (all on one http:// origin) through a MinimalPool warmed with
-    ``connections`` connections (when ``warm_url`` is set), each request cut off after ``timeout_s``."""
-    pool = MinimalPool(urls[0] if urls else warm_url, limit, sources, on_connected)
-    requests = tuple(pool.request(_target(url)) for url in urls)
-    get = pool.get
-    try:
-        if warm_url:
-            await pool.warm(_target(warm_url), min(connections, limit or connections), backlog)
-
-        async def op(i: int) -> tuple[int, int, str | None]:
-            async with asyncio.timeout(timeout_s):
-                answer = await get(requests[i])
-            return answer.status, answer.nbytes, answer.server_timing
-
-        yield op
-    finally:
-        pool.close()
-
-
 def _target(url: str) -> str:
     """Path and query of ``url``: what the request line asks for."""
     parts = urlsplit(url)
@@ -357,7 +326,8 @@ class MinimalClient(AsyncClient):
         """'minimal HTTP client, connection limit N'."""
         return f"minimal HTTP client, connection limit {limit or 'none'}"
 
-    def open(
+    @contextlib.asynccontextmanager
+    async def open(
         self,
         urls: Sequence[str],
         warm_url: str,
@@ -368,12 +338,24 @@ class MinimalClient(AsyncClient):
         timeout_s: float,
         sources: Sequence[str] = (),
         on_connected: Callable[[], None] | None = None,
-    ) -> contextlib.AbstractAsyncContextManager[AsyncOp]:
-        """``open_minimal``: a MinimalPool warmed with ``connections`` connections."""
-        return open_minimal(
-            urls, warm_url, connections=connections, limit=limit, backlog=backlog, timeout_s=timeout_s,
-            sources=sources, on_connected=on_connected,
-        )  # fmt: skip
+    ) -> AsyncIterator[AsyncOp]:
+        """An operation ``op(i)`` that GETs ``urls[i]`` (all on one http:// origin) through a MinimalPool warmed
+        with ``connections`` connections (when ``warm_url`` is set), each request cut off after ``timeout_s``."""
+        pool = MinimalPool(urls[0] if urls else warm_url, limit, sources, on_connected)
+        requests = tuple(pool.request(_target(url)) for url in urls)
+        get = pool.get
+        try:
+            if warm_url:
+                await pool.warm(_target(warm_url), min(connections, limit or connections), backlog)
+
+            async def op(i: int) -> tuple[int, int, str | None]:
+                async with asyncio.timeout(timeout_s):
+                    answer = await get(requests[i])
+                return answer.status, answer.nbytes, answer.server_timing
+
+            yield op
+        finally:
+            pool.close()
 
 
-register_client(MinimalClient())
+MINIMAL = register_client(MinimalClient())

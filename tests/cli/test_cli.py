@@ -450,7 +450,7 @@ def test_tables_stream_in_a_log(write_scenario: Callable[[str, str], Path], tmp_
     log = done.stdout
     table = log.index("\nfirst\nstrategy")  # the title (a scenario without a description) over the table's header
     assert log.index("iobench: first: done") < table < log.index("iobench: second: started")
-    rows = log[table + 1 : log.index("\nconnector limit", table)].splitlines()  # notes may run on (soft wrap)
+    rows = log[table + 1 : log.index("\ntarget: ", table)].splitlines()  # notes may run on (soft wrap)
     assert len(rows) >= 6 and max(len(line) for line in rows) <= 100  # 100 columns in a pipe
 
 

@@ -25,3 +25,7 @@ MAX_BUDGET_S = 3600.0
 """Longest time budget of adaptive repeats per task count, in seconds."""
 MAX_TIMEOUT_S = 3600.0
 """Longest per-task timeout, in seconds."""
+MAX_FAILURE_MESSAGES = 20
+"""Distinct failure messages kept per run; the tasks beyond them share one last entry that says so."""
+MAX_MESSAGE_CHARS = 300
+"""Longest failure message kept, in characters (the rest is cut, with an ellipsis)."""

@@ -113,7 +113,9 @@ class StrategyRun:
         """Open the session (the target's client stack) and warm as many connections as run at once."""
         limit = self.limits["connector_limit"]
         connections = self.strategy.effective_concurrency(self.tasks, (limit,))
-        self._op = await self._stack.enter_async_context(self.driver.open_async(self.recorder, connections, limit))
+        self._op = await self._stack.enter_async_context(
+            self.driver.open_async(self.recorder, self.strategy, connections)
+        )
 
     async def close(self) -> None:
         """Close the session."""
@@ -296,6 +298,7 @@ class SpeedupMeter:
         (``<reference>_s``), the median paired speedup (``speedup_vs_<reference>``) and its interval.
         Under --benchmark-disable: the warm-up rounds and one measured round.
         """
+        from bench.run.threads import ScenarioThreads
         from bench.run.timed import execute
         from bench.scenario.plan import make_plan
         from bench.targets.base import driver_for
@@ -311,6 +314,8 @@ class SpeedupMeter:
         measured = rounds if self.benchmark.enabled else 1
         walls: list[dict[str, float]] = []
         counter = iter(range(-warmup, 1 << 30))
+        threads = ScenarioThreads()  # a blocking strategy's pool, kept for every round as iobench run keeps it
+        self.request.addfinalizer(threads.close)
 
         def one_round() -> float:
             """The next round of the plan, each run by bench.run.timed.execute; the strategy's wall time in seconds."""
@@ -318,7 +323,15 @@ class SpeedupMeter:
             wall: dict[str, float] = {}
             for position, name in enumerate(rnd.order):
                 result = self.runner.run(
-                    execute(specs[name].build(), name, driver, scenario, repeat=rnd.repeat, position=position)
+                    execute(
+                        specs[name].build(),
+                        name,
+                        driver,
+                        scenario,
+                        repeat=rnd.repeat,
+                        position=position,
+                        threads=threads,
+                    )
                 )
                 if not result.complete:
                     raise RunError(

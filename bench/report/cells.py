@@ -122,12 +122,15 @@ def _speedup(row: Summary, measured: bool, one_level: bool) -> str:
         return NA if row.speedup_vs_ideal_sequential is None else fmt_ratio(row.speedup_vs_ideal_sequential) + "*"
     if row.name == "sequential" and not row.params and row.speedup is not None:
         return "1.00x"
-    if row.speedup is None or row.speedup_ci is None:
+    if row.speedup is None:
         return NA
+    mark = UNEXPLAINED if "a speedup above the task count" in (unexplained(row) or "") else ""
+    if row.speedup_ci is None:  # one round: a figure, no interval
+        return fmt_ratio(row.speedup) + mark
     low, high = row.speedup_ci
     level = speedup_level(row)
     prefix = "" if one_level or level is None else fmt_level(level) + " "
-    return f"{fmt_ratio(row.speedup)} [{prefix}{low:.2f}–{high:.2f}]"
+    return f"{fmt_ratio(row.speedup)} [{prefix}{low:.2f}–{high:.2f}]{mark}"
 
 
 def _interval(row: Summary, one_level: bool) -> str:
@@ -163,7 +166,9 @@ class Cells:
     """Some task did not finish ok."""
 
 
-FIGURES = ("median", "CI", "speedup [CI]", "ideal", "overhead", "queueing", "eff.", "req/s", "p50/p90/p99", "errors")
+FIGURES = (
+    "median", "CI", "speedup [CI]", "ideal", "overhead", "queueing", "eff.", "conc.", "req/s", "p50/p90/p99", "errors"
+)  # fmt: skip
 """The figures of a row, in the wide table's order."""
 MAIN = ("median", "CI", "speedup [CI]", "eff.", "errors")
 """The figures the compact layout keeps on the strategy's own line."""
@@ -185,6 +190,7 @@ def row_cells(row: Summary, measured: bool, one_level: bool = True) -> Cells:
             "overhead": NA if row.overhead_s is None else fmt_seconds(row.overhead_s),
             "queueing": _flag(queueing, row, "queueing"),
             "eff.": _flag(efficiency, row, "eff."),
+            "conc.": NA if row.achieved_concurrency is None else fmt_sig(row.achieved_concurrency),
             "req/s": NA if rate is None else fmt_sig(rate),
             "p50/p90/p99": fmt_percentiles(latency_percentiles_ms(row)),
             "errors": _errors(row),
@@ -205,6 +211,7 @@ def headers(rows: Sequence[Summary], rate_name: str = "req/s") -> dict[str, str]
         "overhead": "overhead",
         "queueing": "queueing",
         "eff.": "eff.",
+        "conc.": "conc.",
         "req/s": rate_name,
         "p50/p90/p99": "p50/p90/p99",
         "errors": "errors",

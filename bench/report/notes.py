@@ -13,6 +13,7 @@ from bench.report.cells import (
     UNEXPLAINED,
     fmt_level,
     fmt_seconds,
+    fmt_sig,
     latency_percentiles_ms,
     missing_reason,
     rate_header,
@@ -30,11 +31,16 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
         "interval of the median, with the confidence it really reaches (3 runs reach at most 75%, 5 runs 93%)",
     ),
     ("speedup [CI]", "median of the per-round speedups over sequential (paired by round), with its interval"),
-    ("*", "speedup over the ideal sequential time (the sum of the delays): no sequential run was measured"),
-    ("ideal", "wall time with zero overhead, from the exact per-task delays (bench.strategies.model)"),
-    ("overhead", "measured per-request overhead x requests made one after another on the critical path"),
+    ("*", "speedup over the ideal sequential time (the sum of the service times): no sequential run was measured"),
+    (
+        "ideal",
+        "wall time with zero overhead, from each task's service time (the answers' Server-Timing, the delays asked "
+        "for, or each task alone) under the strategy's caps (bench.strategies.model)",
+    ),
+    ("overhead", "measured per-task overhead of the client stack x tasks made one after another on the critical path"),
     ("queueing", "median - ideal - overhead: waiting for connections, sockets, the CPU or the GIL"),
     ("eff.", "ideal / median: how much of the possible concurrency the strategy got"),
+    ("conc.", "achieved concurrency: the tasks' service times added up / median: how many ran at once, in effect"),
     ("req/s", "tasks / median wall time (tasks/s for targets that make no request)"),
     ("p50/p90/p99", "percentiles of per-task latency (end - created: waiting included), over all runs"),
     ("errors", "tasks that did not finish ok, over all runs: failed, cancelled or never started"),
@@ -65,7 +71,7 @@ def notes(result: ScenarioResult, rows: Sequence[Summary]) -> list[str]:
             for name, c in result.calibration.items()
         )
         lines.append(
-            f"per-request overhead, measured: {stacks} (overhead = that x requests in a row; "
+            f"per-task overhead of each client stack, measured: {stacks} (overhead = that x tasks in a row; "
             "queueing = median - ideal - overhead)"
         )
     elif result.calibration_rtt_ms is not None:
@@ -76,8 +82,9 @@ def notes(result: ScenarioResult, rows: Sequence[Summary]) -> list[str]:
     if result.server is not None and result.server.lateness_p99_us is not None:
         lines.append(
             f"server: {result.server.loop} loop, timer lateness p50 {result.server.lateness_p50_us:.0f} us, "
-            f"p99 {result.server.lateness_p99_us:.0f} us; ideal from the service times the server delivered"
+            f"p99 {result.server.lateness_p99_us:.0f} us"
         )
+    lines.extend(ideal_notes(result, rows))
     lines.extend(gc_notes(result, rows))
     if any(r.residual_kind != "queueing" and r.residual_s is not None for r in rows):
         lines.append("(queueing in brackets): one request at a time, so nothing queues; the remainder is model error")
@@ -85,8 +92,11 @@ def notes(result: ScenarioResult, rows: Sequence[Summary]) -> list[str]:
         if row.bound_by:
             waited = f" ({row.peak_queued} tasks waited for a connection at once)" if row.peak_queued else ""
             lines.append(f"{row.strategy} at {row.tasks} tasks was capped by {row.bound_by}{waited}")
+    lines.extend(hidden_cap_notes(rows))
+    lines.extend(connection_notes(rows))
+    lines.extend(failure_notes(result, rows))
     if rows and not speedup_measured(rows) and any(r.speedup_vs_ideal_sequential for r in rows):
-        lines.append("speedup*: over the ideal sequential time (sum of the delays); no sequential run was measured")
+        lines.append("speedup*: over the ideal sequential time (the sum of the service times); no sequential run ran")
     lines.extend(missing_notes(result, rows))
     for row in rows:
         reason = unexplained(row)
@@ -95,6 +105,90 @@ def notes(result: ScenarioResult, rows: Sequence[Summary]) -> list[str]:
     for row in rows:
         for warning in row.warnings:
             lines.append(f"warning: {row.strategy} at {row.tasks} tasks: {warning}")
+    return lines
+
+
+IDEAL_SOURCES = {
+    "delivered": "ideal from the service times the local server delivered (its Server-Timing header)",
+    "requested": "ideal from the delays asked for",
+    "sequential": "ideal from each task alone in the sequential runs (its I/O time less the per-task overhead)",
+}
+"""Where the ideal came from, as the notes say it (the two other sources name their host or sample)."""
+
+
+def ideal_notes(result: ScenarioResult, rows: Sequence[Summary]) -> list[str]:
+    """Where each row's ideal came from, once per source."""
+    lines = []
+    host = result.driver.service_source if result.driver is not None else "the server"
+    for source in dict.fromkeys(r.ideal_source for r in rows if r.ideal_source):
+        if source == "reported":
+            lines.append(
+                f"ideal from the service times {host} reports in its answers (Server-Timing: svc): a busy server's "
+                "own queueing is inside them"
+            )
+        elif source == "estimate":
+            probed = max((len(p.probe.tasks) for p in result.points if p.probe is not None), default=0)
+            lines.append(
+                f"ideal estimated from {probed} tasks run alone before the timed rounds (the scenario has no "
+                "sequential run): an estimate, the other tasks taken as their median"
+            )
+        else:
+            lines.append(IDEAL_SOURCES.get(source, f"ideal from {source}"))
+    return lines
+
+
+HIDDEN_CAP = 0.5
+"""Achieved concurrency below this share of what the known caps allow, with most of the time queueing, is a cap
+iobench did not set."""
+
+
+def hidden_cap_notes(rows: Sequence[Summary]) -> list[str]:
+    """A row that ran as if far fewer tasks ran at once than its caps allow, with nothing of iobench's to blame."""
+    lines = []
+    for row in rows:
+        achieved, expected = row.achieved_concurrency, row.expected_concurrency
+        if achieved is None or expected is None or row.bound_by or row.residual_s is None:
+            continue
+        if achieved < HIDDEN_CAP * expected and row.residual_s > HIDDEN_CAP * row.wall_median_s:
+            lines.append(
+                f"{row.strategy} at {row.tasks} tasks ran as if about {fmt_sig(achieved)} at a time ({fmt_sig(expected)} "
+                "possible): a limit outside iobench held it back, such as a connection pool, an executor, the "
+                "server's workers, a lock, or one CPU serving every task"
+            )
+    return lines
+
+
+def connection_notes(rows: Sequence[Summary]) -> list[str]:
+    """Runs that opened more connections than their pool holds: reconnects."""
+    return [
+        f"{row.strategy} at {row.tasks} tasks opened up to {row.connections_opened} connections in a run for a pool of "
+        f"{row.planned_connections}: reconnects (the server closed kept-alive connections, or dropped them)"
+        for row in rows
+        if row.connections_opened is not None and row.connections_opened > row.planned_connections
+    ]
+
+
+CROSS_LOOP = ("different event loop", "attached to a different loop", "another operation is in progress")
+"""Words of the errors that state made on one event loop and used on another raises (asyncio, asyncpg)."""
+
+
+def failure_notes(result: ScenarioResult, rows: Sequence[Summary]) -> list[str]:
+    """Each row's failures by message, in the exceptions' own words; the strategies stopped early; and what state
+    made on another event loop looks like."""
+    lines = []
+    for row in rows:
+        if row.failures:
+            shown = "; ".join(f"{text} ×{count}" for text, count in row.failures)
+            lines.append(f"failures of {row.strategy} at {row.tasks} tasks: {shown}")
+    stopped = {label: reason for p in result.points for label, reason in p.abandoned.items()}
+    lines += [f"{label} was stopped: {reason}" for label, reason in stopped.items()]
+    words = " ".join(text for row in rows for text, _ in row.failures)
+    if any(phrase in words for phrase in CROSS_LOOP):
+        lines.append(
+            "a client, pool or lock made on another event loop was used on this one (an earlier scenario's, or the "
+            "other loop of --loop asyncio,uvloop): make it in the target's setup hook, which runs on each "
+            "scenario's own loop"
+        )
     return lines
 
 
@@ -131,9 +225,11 @@ def gc_notes(result: ScenarioResult, rows: Sequence[Summary]) -> list[str]:
 def missing_notes(result: ScenarioResult, rows: Sequence[Summary]) -> list[str]:
     """One line per reason a ``-`` appears in the table, naming the figures it stands for."""
     lines = []
-    kind = result.scenario.target.kind
     if any(r.ideal_s is None for r in rows):
-        lines.append(f"({NA}) ideal, eff.: the per-task delays of a {kind} target are not known")
+        lines.append(
+            f"({NA}) ideal, eff.: no service times: the answers carry no Server-Timing, and no task was timed alone "
+            "(add sequential to the strategies)"
+        )
     if any(r.overhead_s is None for r in rows):
         lines.append(f"({NA}) overhead, queueing: no per-request overhead was measured")
     if any(r.runs < 2 for r in rows):

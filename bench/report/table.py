@@ -82,6 +82,7 @@ def _secondary(cells: Cells, head: dict[str, str], rate_name: str) -> list[str]:
         f"ideal {fig['ideal']}",
         f"overhead {fig['overhead']}",
         f"queueing {fig['queueing']}",
+        f"concurrency {fig['conc.']}",
         f"{fig['req/s']} {rate_name}" if fig["req/s"] != NA else f"{rate_name} {NA}",
         f"p50/p90/p99 {fig['p50/p90/p99']}",
     ]

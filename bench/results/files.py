@@ -198,9 +198,8 @@ def fill_in(data: dict[str, Any]) -> dict[str, Any]:
         description = {"local": "local server", "sleep": "asyncio.sleep"}.get(kind) or target.get(
             "url", target.get("callable", kind)
         )
-        result.setdefault(
-            "driver", {"description": description, "rate_unit": rate, "delay_label": label, "sockets": sockets}
-        )
+        facts = {"description": description, "rate_unit": rate, "delay_label": label, "sockets": sockets}
+        result.setdefault("driver", {**facts, "service_source": "the local server" if kind == "local" else ""})
         blocking = {
             (item if isinstance(item, str) else item.get("name", "")): False for item in scenario.get("strategies", ())
         }

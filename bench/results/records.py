@@ -58,6 +58,9 @@ class Samples(_Frozen):
     service_us: tuple[int, ...]
     """Service time the server reports it delivered (its ``Server-Timing: svc`` entry), in us; -1 when unknown
     (no answer, a target that is not the local server, or a version 1 file)."""
+    message: tuple[int, ...] = ()
+    """Each failed task's message, an index into ``RunResult.messages`` (-1: none); () in files written before
+    runs kept their messages."""
 
     def latencies_ns(self) -> list[int]:
         """End minus creation of every task that ran to an end: waiting for a slot or a connection included."""
@@ -111,6 +114,12 @@ class RunResult(_Frozen):
     None: not recorded (results written before iobench 0.2)."""
     gc_ms: float | None = None
     """Time spent in those passes, ms, in the client process that spent the most; None: not recorded."""
+    messages: tuple[str, ...] = ()
+    """The distinct failure messages of the run, in the exceptions' own words (at most
+    ``bench.limits.MAX_FAILURE_MESSAGES``; ``Samples.message`` says which task had which)."""
+    connections_opened: int | None = None
+    """Connections the client opened during the timed run (reconnects included; the warm-up's excluded); None when
+    not counted (a target without connections, or an older file)."""
     stack: str = ""
     """The client stack the run's tasks went through ('aiohttp', 'minimal', 'http.client', or what a driver names
     its own); its calibration in ``ScenarioResult.calibration`` is the per-request overhead. '' when it has none."""
@@ -134,6 +143,18 @@ class RunResult(_Frozen):
         return self.tasks - self.finished
 
 
+class Probe(_Frozen):
+    """Tasks run alone, one after another, before the timed rounds of a scenario with no sequential run: how long
+    each one's I/O took when nothing competed (the ideal's estimate)."""
+
+    tasks: tuple[int, ...]
+    """The task indices probed."""
+    durations_ms: tuple[float, ...]
+    """Each one's duration from the start of its I/O to its end, in ms."""
+    stack: str = ""
+    """The client stack they went through (its calibrated overhead is taken off)."""
+
+
 class PointResult(_Frozen):
     """All runs of one task count."""
 
@@ -146,6 +167,10 @@ class PointResult(_Frozen):
     stop_reason: str = ""
     """Why the rounds stopped: 'fixed repeats', or for ``repeats: auto`` the precision reached, 'max rounds' or
     'time budget'."""
+    probe: Probe | None = None
+    """The uncontended sample taken before the rounds (a scenario with no sequential run and no delays of ours)."""
+    abandoned: dict[str, str] = Field(default_factory=dict)
+    """Strategies stopped because a run of theirs had every task fail, by label, with the reason."""
 
 
 class Calibration(_Frozen):
@@ -183,6 +208,8 @@ class DriverFacts(_Frozen):
     """Name of the requested delays in the latency chart ('server delay (requested)'); None: no delays of ours."""
     sockets: bool = False
     """Tasks hold network connections (connector limits, ports and descriptors apply)."""
+    service_source: str = ""
+    """Who reports service times in the answers (``Server-Timing``): 'the local server', a host; '' for nobody."""
 
 
 class ScenarioResult(_Frozen):

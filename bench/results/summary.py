@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench.results.records import PointResult, ResultsFile, RunResult, ScenarioResult
+from bench.results.service import failure_groups, mean_inflight, service_times
 from bench.results.stats import (
     Interval,
     describe,
@@ -105,7 +106,9 @@ class Summary:
     """What ``residual_s`` is: 'queueing' when several tasks compete, 'unexplained' (model error) when one runs at a
     time (see Strategy.remainder_label)."""
     ideal_source: str
-    """'delivered' (from the service times the server reported), 'requested' (the delays asked for), or ''."""
+    """Where the service times of the ideal came from: 'delivered' (the local server's Server-Timing), 'reported'
+    (another server's Server-Timing), 'requested' (the delays asked for), 'sequential' (each task alone in the
+    sequential runs), 'estimate' (an uncontended sample before the rounds), or '' (none)."""
     unexplained: str | None
     """What the model cannot explain over the whole wall-time interval (efficiency above 100%, negative queueing);
     None when it can."""
@@ -127,6 +130,20 @@ class Summary:
     most), ms; None when not recorded (older results)."""
     gc_full_passes: float | None = None
     """Median number of full (generation 2) collector passes per run, summed over client processes."""
+    mean_inflight: float | None = None
+    """Tasks doing I/O at the same time, on average over the run (the sum of their I/O times / wall time), median
+    over the complete runs."""
+    achieved_concurrency: float | None = None
+    """Sum of the tasks' uncontended service times / median wall time: how many tasks the run behaved as if it ran
+    at once. None without service times."""
+    expected_concurrency: float | None = None
+    """The same for the ideal time: sum of the service times / ideal; what the caps iobench knows allow."""
+    failures: tuple[tuple[str, int], ...] = ()
+    """Failed tasks over every run, grouped by message in the exception's own words, most frequent first."""
+    connections_opened: int | None = None
+    """Most connections opened in one run (warm-up and reconnects), when the client counts them."""
+    planned_connections: int = 0
+    """The connections the run meant to hold: its effective concurrency."""
 
 
 @dataclass(frozen=True)
@@ -164,19 +181,14 @@ def processes(run: RunResult) -> int:
     return run.limits.get("processes") or 1
 
 
-def _ideal_s(strategy: Strategy, point: PointResult, runs: Sequence[RunResult]) -> tuple[float | None, str]:
-    """The ideal wall time and where its service times came from: the median over complete runs of the ideal of
-    the service times the server delivered in that run, or else the requested delays."""
-    delivered = []
-    for run in runs:
-        if run.complete and run.samples.service_us and min(run.samples.service_us) >= 0:
-            service_ms = [us / 1000 for us in run.samples.service_us]
-            delivered.append(strategy.ideal_ms(service_ms, caps(run), processes(run)) / 1000)
-    if delivered:
-        return median(delivered), "delivered"
-    if point.delays_ms:
-        return strategy.ideal_ms(point.delays_ms, caps(runs[0]), processes(runs[0])) / 1000, "requested"
-    return None, ""
+def _ideal_s(
+    strategy: Strategy, services: list[list[float]], runs: Sequence[RunResult]
+) -> tuple[float | None, float | None]:
+    """The ideal wall time (median over the service-time lists) and the sum of the service times, in seconds."""
+    if not services:
+        return None, None
+    ideals = [strategy.ideal_ms(times, caps(runs[0]), processes(runs[0])) / 1000 for times in services]
+    return median(ideals), median([sum(times) / 1000 for times in services])
 
 
 def binding_limit(run: RunResult, tasks: int) -> str | None:
@@ -230,23 +242,45 @@ def _p50_90_99(values: Sequence[float]) -> dict[int, float]:
     return {int(q): v for q, v in percentiles(values).items()} if values else {}
 
 
-def unexplained(ideal_s: float, overhead_s: float | None, wall: Interval) -> str | None:
-    """What the ideal model cannot explain over the whole wall-time interval, or None.
+TICK_REASONS = (
+    "requests ending on the same server tick or timer, a cache warmed by an earlier task, or a sequential run slowed "
+    "by something the others skip"
+)
+"""Why tasks may finish faster together than their service times allow (the model assumes independent tasks)."""
 
-    Efficiency above 100% (the run beat its ideal) or a negative remainder once the overhead is added.
-    """
+
+def unexplained(
+    ideal_s: float | None,
+    overhead_s: float | None,
+    wall: Interval,
+    source: str = "delivered",
+    speedup: Interval | None = None,
+    tasks: int = 0,
+) -> str | None:
+    """What the model cannot explain over the whole interval, or None: a speedup above the task count, efficiency
+    above 100% (the run beat its ideal), or a negative remainder once the overhead is added."""
     level = format_level(wall.level)
-    if wall.high > 0 and ideal_s / wall.high > 1:
-        return (
-            f"faster than the ideal over its whole {level} interval (efficiency {ideal_s / wall.high:.0%} at best): "
+    if ideal_s is not None and wall.high > 0 and ideal_s / wall.high > 1:
+        why = (
             "the delays delivered were shorter than modelled"
+            if source in ("delivered", "requested")
+            else f"the tasks needed less than their service times from {_SOURCES.get(source, source)}: {TICK_REASONS}"
         )
-    if overhead_s is not None and wall.high - ideal_s - overhead_s < 0:
+        return f"faster than the ideal over its whole {level} interval (efficiency {ideal_s / wall.high:.0%} at best): {why}"
+    if ideal_s is not None and overhead_s is not None and wall.high - ideal_s - overhead_s < 0:
         return (
             f"negative queueing over its whole {level} interval ({(wall.high - ideal_s - overhead_s) * 1e3:.3g} ms "
             "at most): the model overstates the per-request overhead"
         )
+    if speedup is not None and tasks and speedup.low > tasks:
+        return (
+            f"a speedup above the task count ({tasks}) over its whole {format_level(speedup.level)} interval "
+            f"({speedup.low:.3g}x at least): no schedule of {tasks} independent tasks does that; {TICK_REASONS}"
+        )
     return None
+
+
+_SOURCES = {"reported": "the server's answers", "sequential": "the sequential runs", "estimate": "a sample"}
 
 
 def _speedup(
@@ -263,7 +297,7 @@ def _speedup(
     ratios = paired_speedups(by_round, label)
     if not ratios:
         return None, None, f"no round ran both {BASELINE} and {label}"
-    return speedup_interval(ratios), median(ratios), None
+    return (speedup_interval(ratios) if len(ratios) > 1 else None), median(ratios), None
 
 
 def _summarise_strategy(
@@ -272,6 +306,7 @@ def _summarise_strategy(
     point: PointResult,
     calibration: dict[str, float],
     by_round: dict[tuple[str, int], float],
+    local: bool = True,
 ) -> Summary | None:
     """One row; None when the strategy has no runs at this task count."""
     runs = sorted((r for r in point.runs if r.strategy == spec.label), key=lambda r: r.repeat)
@@ -282,16 +317,19 @@ def _summarise_strategy(
     baseline = [r for r in point.runs if r.strategy == BASELINE]
     speedup_ci, speedup, reason = _speedup(by_round, spec.label, runs, baseline)
     complete = missing_reason(runs) is None
-    known = bool(point.delays_ms)
     strategy = spec.build()
     bounds, k = caps(runs[0]), processes(runs[0])
-    ideal, ideal_source = _ideal_s(strategy, point, runs)
+    services, ideal_source = service_times(point, runs, calibration, local)
+    ideal, service_sum = _ideal_s(strategy, services, runs)
     rtt = calibration.get(runs[0].stack)
     path = strategy.critical_path(point.tasks, bounds, k)
     overhead = path * rtt / 1000 if rtt is not None else None
-    ideal_seq = sum(point.delays_ms) / 1000 if known else None
+    ideal_seq = service_sum
     latencies, waits, waits_recorded = _task_times_ms(runs)
     tasks_run = sum(r.tasks for r in runs)
+    complete_runs = [r for r in runs if r.complete]
+    inflight = [m for m in map(mean_inflight, complete_runs) if m is not None]
+    opened = [r.connections_opened for r in runs if r.connections_opened is not None]
     return Summary(
         scenario=scenario,
         tasks=point.tasks,
@@ -330,7 +368,7 @@ def _summarise_strategy(
         residual_s=wall - ideal - overhead if ideal is not None and overhead is not None and complete else None,
         residual_kind=strategy.remainder_label(point.tasks, bounds, k),
         ideal_source=ideal_source,
-        unexplained=unexplained(ideal, overhead, wall_ci) if ideal is not None and complete else None,
+        unexplained=unexplained(ideal, overhead, wall_ci, ideal_source, speedup_ci, point.tasks) if complete else None,
         requests_per_s=point.tasks / wall if complete and wall > 0 else None,
         latency_ms=_p50_90_99(latencies),
         wait_ms=_p50_90_99(waits) if waits_recorded else {},
@@ -338,6 +376,12 @@ def _summarise_strategy(
         wall_values_s=tuple(walls),
         speedup_values=paired_speedups(by_round, spec.label) if speedup is not None else (),
         **_gc_figures(runs),
+        mean_inflight=median(inflight) if inflight else None,
+        achieved_concurrency=service_sum / wall if service_sum is not None and complete and wall > 0 else None,
+        expected_concurrency=service_sum / ideal if service_sum is not None and ideal else None,
+        failures=failure_groups(runs),
+        connections_opened=max(opened) if opened else None,
+        planned_connections=strategy.effective_concurrency(-(-point.tasks // k), bounds) * k,
     )
 
 
@@ -357,18 +401,22 @@ def summarise_point(
     specs: tuple[StrategySpec, ...],
     point: PointResult,
     calibration: dict[str, float] | None = None,
+    local: bool = True,
 ) -> list[Summary]:
     """Summaries of every strategy at one task count, in the scenario's order; ``calibration``: the per-request
-    overhead in ms of each client stack (a run's ``stack`` picks its own)."""
+    overhead in ms of each client stack (a run's ``stack`` picks its own); ``local``: service times in the answers
+    come from the local server (else from the target's own server)."""
     by_round = complete_walls(point.runs)
-    rows = (_summarise_strategy(scenario, spec, point, calibration or {}, by_round) for spec in specs)
+    rows = (_summarise_strategy(scenario, spec, point, calibration or {}, by_round, local) for spec in specs)
     return [row for row in rows if row is not None]
 
 
 def summarise(result: ScenarioResult) -> list[Summary]:
     """Summaries of every task count and strategy of one scenario (``summarise_file`` does it once per file)."""
     specs, calibration = result.scenario.strategies, overheads(result)
-    return [row for point in result.points for row in summarise_point(result.scenario.name, specs, point, calibration)]
+    local = result.driver is None or result.driver.service_source == "the local server"
+    name = result.scenario.name
+    return [row for point in result.points for row in summarise_point(name, specs, point, calibration, local)]
 
 
 def overheads(result: ScenarioResult) -> dict[str, float]:
@@ -387,7 +435,9 @@ def summarise_file(results: ResultsFile) -> Summaries:
     return Summaries(tuple(tuple(summarise(result)) for result in results.scenarios))
 
 
-_SKIPPED = ("limits", "latency_ms", "wait_ms", "warnings", "params", "wall_values_s", "speedup_values")
+_SKIPPED = (
+    "limits", "latency_ms", "wait_ms", "warnings", "params", "wall_values_s", "speedup_values", "failures",
+)  # fmt: skip
 """Summary fields that are not one flat value; their figures get columns of their own (or none)."""
 
 
@@ -406,4 +456,5 @@ def summary_record(row: Summary) -> dict[str, Any]:
     for q, value in row.wait_ms.items():
         record[f"wait_p{q}_ms"] = value
     record["warnings"] = "; ".join(row.warnings)
+    record["failures"] = "; ".join(f"{text} ×{count}" for text, count in row.failures)
     return record

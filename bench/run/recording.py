@@ -27,6 +27,7 @@ from typing import Any
 
 import aiohttp
 
+from bench.limits import MAX_FAILURE_MESSAGES, MAX_MESSAGE_CHARS
 from bench.results.records import Samples
 from bench.strategies import SyncTaskFn, TaskFailed, TaskFn
 from bench.targets.clients.base import Answer, AsyncOp, SyncOp
@@ -46,6 +47,23 @@ def error_kind(exc: BaseException) -> str:
     if isinstance(exc, aiohttp.ClientError | http.client.HTTPException | OSError):
         return "client"
     return "exception"
+
+
+OTHER_MESSAGES = f"(more than {MAX_FAILURE_MESSAGES} distinct messages; the rest are counted here)"
+"""The message the tasks beyond the kept ones share."""
+
+
+def describe_failure(exc: BaseException) -> str:
+    """An exception in its own words: ``MaxConnectionsError: Too many connections``, cut to MAX_MESSAGE_CHARS.
+
+    >>> describe_failure(ConnectionRefusedError(111, "Connection refused"))
+    'ConnectionRefusedError: [Errno 111] Connection refused'
+    """
+    words = " ".join(str(exc).split())
+    if not words and isinstance(exc, TimeoutError):
+        words = "no answer before the task's deadline (timeout_s)"
+    text = f"{type(exc).__name__}: {words}" if words else type(exc).__name__
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
 
 
 def peak_overlap(begins: Iterable[int], ends: Iterable[int]) -> int:
@@ -97,6 +115,14 @@ class Recorder:
         self.nbytes = [0] * n
         self.timing: list[str | None] = [None] * n
         self.error = ["not_started"] * n
+        self.message = [-1] * n
+        """Each failed task's message, as an index into ``messages`` (-1: none)."""
+        self.messages: list[str] = []
+        """The distinct failure messages of the run, in the words of the exception (``describe_failure``)."""
+        self._index: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self.connections = 0
+        """Connections the client opened since the run's clock started (reconnects included)."""
         self.fail_on_status = fail_on_status
         self.t0 = 0
 
@@ -105,7 +131,10 @@ class Recorder:
         n = len(self.error)
         self.created[:], self.entered[:], self.start[:], self.end[:] = [-1] * n, [-1] * n, [-1] * n, [-1] * n
         self.status[:], self.nbytes[:], self.timing[:] = [0] * n, [0] * n, [None] * n
-        self.error[:] = ["not_started"] * n
+        self.error[:], self.message[:] = ["not_started"] * n, [-1] * n
+        self.messages.clear()
+        self._index.clear()
+        self.connections = 0
 
     def begin(self) -> None:
         """Start the run's clock: every instant is recorded relative to this one."""
@@ -116,23 +145,45 @@ class Recorder:
         return time.perf_counter_ns() - self.t0
 
     def connected(self) -> None:
-        """Called by the HTTP connector when the running task's request got its connection: its I/O starts now."""
+        """The running task's I/O starts now: its request got a connection (the HTTP client says so), or the user's
+        code said so (``bench.targets.io_starts``, after it waited for a pool or a lock)."""
         i = _CURRENT.get()
         if i >= 0:
             self.start[i] = time.perf_counter_ns() - self.t0
+
+    def opened(self) -> None:
+        """The client opened a connection: counted once the run's clock has started (the warm-up's are not)."""
+        if self.t0:
+            self.connections += 1
+
+    def _note(self, i: int, text: str) -> None:
+        """Keep task i's failure message: one entry per distinct message, at most MAX_FAILURE_MESSAGES of them."""
+        with self._lock:
+            index = self._index.get(text)
+            if index is None:
+                if len(self.messages) >= MAX_FAILURE_MESSAGES:
+                    text = OTHER_MESSAGES
+                    index = self._index.get(text)
+                if index is None:
+                    index = self._index[text] = len(self.messages)
+                    self.messages.append(text)
+            self.message[i] = index
 
     def _settle(self, i: int, answer: Answer) -> None:
         """Record task i's answer; a status of 400 or more fails it when the target says so."""
         self.status[i], self.nbytes[i], self.timing[i] = answer
         if self.fail_on_status and answer[0] >= 400:
             self.error[i] = "http_status"
+            self._note(i, f"HTTP {answer[0]}")
             raise TaskFailed(f"task {i}: HTTP {answer[0]}")
         self.error[i] = ""
 
     def _failed(self, i: int, exc: Exception) -> TaskFailed:
-        """Record why task i failed and return the TaskFailed to raise in its place."""
+        """Record why task i failed, in the exception's own words, and return the TaskFailed to raise instead."""
         self.error[i] = error_kind(exc)
-        return TaskFailed(f"task {i}: {self.error[i]}: {exc!r}")
+        text = describe_failure(exc)
+        self._note(i, text)
+        return TaskFailed(f"task {i}: {text}")
 
     def task_fn(self, op: AsyncOp) -> TaskFn:
         """``task(i)``: stamp creation now; when awaited, run op(i) and record it, raising TaskFailed on failure."""
@@ -192,6 +243,7 @@ class Recorder:
             nbytes=tuple(self.nbytes),
             error=tuple(self.error),
             service_us=tuple(service_us(t) for t in self.timing),
+            message=tuple(self.message),
         )
 
 
@@ -216,6 +268,7 @@ class _SyncTask:
         if rec.created[i] < 0:  # a strategy that did not go through create(): created when it ran
             rec.created[i] = clock() - rec.t0
         rec.start[i] = clock() - rec.t0
+        token = _CURRENT.set(i)  # this worker thread's context: io_starts() in the user's code finds the task
         try:
             rec._settle(i, self.op(i))
         except TaskFailed:
@@ -224,3 +277,4 @@ class _SyncTask:
             raise rec._failed(i, exc) from exc
         finally:
             rec.end[i] = clock() - rec.t0
+            _CURRENT.reset(token)

@@ -12,16 +12,17 @@ Progress is reported only between runs, never inside a timed region."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 import aiohttp
 
 from bench import plugins
-from bench.errors import ClientProcessError, RunError, WarmupError
+from bench.errors import ClientProcessError, RunError, ScenarioError, WarmupError
 from bench.loops import loop_factory
 from bench.results.environment import capture_environment
 from bench.results.files import now_utc, write_results
@@ -29,6 +30,7 @@ from bench.results.records import (
     Calibration,
     DriverFacts,
     PointResult,
+    Probe,
     ResultsFile,
     RunResult,
     ScenarioResult,
@@ -39,12 +41,14 @@ from bench.results.summary import complete_walls, paired_speedups
 from bench.run.engines.processes import ClientPool
 from bench.run.engines.shares import RunSpec
 from bench.run.preflight import preflight
+from bench.run.recording import Recorder
+from bench.run.threads import ScenarioThreads
 from bench.run.timed import Pool, execute, execute_shared, peak_rss_mb
 from bench.scenario.model import Scenario, definition_hash
 from bench.scenario.plan import Plan, Point, Round, make_plan
 from bench.server.process import LocalServer
-from bench.strategies import REFERENCE
-from bench.targets.base import driver_class, driver_for
+from bench.strategies import REFERENCE, REGISTRY, TaskFailed
+from bench.targets.base import Driver, driver_class, driver_for
 
 
 class ProgressSink(Protocol):
@@ -93,7 +97,8 @@ def _asking_server(ask: Callable[[], R]) -> R:
 
 
 class ScenarioRecord:
-    """The runs of one scenario as they finish: what is saved when it ends, fails or is cut short."""
+    """The runs of one scenario as they finish: what is saved when it ends, fails or is cut short; and what the
+    scenario holds while it runs (what its setup made, its worker threads, the strategies it stopped)."""
 
     def __init__(self, path: Path, scenario: Scenario, plan: Plan) -> None:
         self.path = path
@@ -103,7 +108,17 @@ class ScenarioRecord:
         self.current: list[RunResult] = []
         self.calibration: dict[str, Calibration] = {}
         self.server: ServerFacts | None = None
-        self.driver: DriverFacts = driver_for(scenario, plan.points[0], "").facts()
+        facts = driver_for(scenario, plan.points[0], "")
+        self.driver: DriverFacts = facts.facts()
+        self.state: Any = None
+        """What the target's setup made in this process (``Driver.setup``)."""
+        self.threads = ScenarioThreads()
+        """The worker threads of the blocking strategies, kept for every run of the scenario."""
+        self.abandoned: dict[str, str] = {}
+        """Strategies stopped after a run in which every task failed, with the reason (their later runs are skipped
+        instead of each waiting out its timeout)."""
+        self.probe: Probe | None = None
+        self.probe_failed = ""
 
     def keep(self, run: RunResult) -> None:
         """A recorded run of the task count in progress."""
@@ -118,9 +133,11 @@ class ScenarioRecord:
                 error_tasks=point.error_tasks,
                 runs=tuple(self.current),
                 stop_reason=stop_reason,
+                probe=self.probe,
+                abandoned=dict(self.abandoned),
             )
         )
-        self.current = []
+        self.current, self.probe = [], None
 
     def result(self, outcome: Literal["ok", "failed", "interrupted"], reason: str = "") -> ScenarioResult:
         """The scenario as it stands: a task count cut short keeps the runs that finished."""
@@ -142,6 +159,46 @@ class ScenarioRecord:
         )
 
 
+def everything_failed(run: RunResult) -> str | None:
+    """Why no task of a run finished ok (its first failure in its own words), or None when one did."""
+    if run.finished or not run.tasks:
+        return None
+    return run.reason or (run.messages[0] if run.messages else "no task finished")
+
+
+PROBE_TASKS = 20
+"""Tasks a scenario with no sequential run times one at a time before its timed rounds (the ideal's estimate)."""
+
+
+def probe_indices(n: int, k: int = PROBE_TASKS) -> tuple[int, ...]:
+    """``k`` task indices spread evenly over 0..n-1 (every one when n <= k).
+
+    >>> probe_indices(100, 5)
+    (0, 25, 50, 74, 99)
+    """
+    if n <= k:
+        return tuple(range(n))
+    return tuple(dict.fromkeys(round(j * (n - 1) / (k - 1)) for j in range(k)))
+
+
+async def probe(driver: Driver[Any], indices: tuple[int, ...]) -> Probe:
+    """Each task of ``indices`` run alone, one after another, untimed as a whole: how long its I/O takes when
+    nothing competes (what the ideal is estimated from when the scenario has no sequential run)."""
+    strategy = REGISTRY[REFERENCE]()
+    recorder = Recorder(driver.point.tasks, driver.fail_on_status)
+    async with driver.open_async(recorder, strategy, 1) as op:
+        task = recorder.task_fn(op)
+        recorder.begin()
+        for i in indices:
+            with contextlib.suppress(TaskFailed):
+                await task(i)
+    failed = [i for i in indices if recorder.error[i] != ""]
+    if failed:
+        raise RunError(f"task {failed[0]} failed when run alone: {recorder.messages[0] if recorder.messages else ''}")
+    durations = tuple(round((recorder.end[i] - recorder.start[i]) / 1e6, 4) for i in indices)
+    return Probe(tasks=indices, durations_ms=durations, stack=driver.stack(strategy))
+
+
 def run_point(
     runner: asyncio.Runner,
     record: ScenarioRecord,
@@ -157,33 +214,47 @@ def run_point(
     The plan's rounds run first (warm-up, then ``repeats`` or ``min_repeats``); under ``repeats: auto`` more rounds
     follow, in the plan's balanced order, until the stop rule says the intervals are precise enough or a limit is
     reached. ``server_gone`` is asked after each run; a reason from it stops the point with ServerDied. With a
-    ``pool`` (client processes or Ray actors) every run is spread over it.
+    ``pool`` (client processes or Ray actors) every run is spread over it. A strategy whose run had every task
+    fail, in a scenario that does not ask for failures, is stopped for the rest of the scenario (its reason kept).
     """
     scenario = record.scenario
     specs = {s.label: s for s in scenario.strategies}
-    driver = driver_for(scenario, point, base_url, sources)
+    driver = driver_for(scenario, point, base_url, sources, record.state)
+    asks = bool(getattr(scenario.target, "asks_for_failures", False))
     measured_s = 0.0
 
     def one(label: str, repeat: int, position: int) -> RunResult:
         if pool is not None:
             spec = RunSpec(scenario, point, label, base_url, sources)
             return execute_shared(pool, spec, repeat=repeat, position=position)
-        return runner.run(execute(specs[label].build(), label, driver, scenario, repeat=repeat, position=position))
+        strategy = specs[label].build()
+        run = execute(strategy, label, driver, scenario, repeat=repeat, position=position, threads=record.threads)
+        return runner.run(run)
 
     def play(rnd: Round) -> None:
         nonlocal measured_s
         started = time.monotonic()
         for position, label in enumerate(rnd.order):
+            if label in record.abandoned:
+                continue
             run = one(label, rnd.repeat, position)
             gone = server_gone()
             if gone:
                 raise ServerDied(gone)
             if not rnd.warmup:
                 record.keep(run)
+            failure = everything_failed(run)
+            if failure and not asks:
+                record.abandoned[label] = f"every task of a run failed ({failure}); its later runs were skipped"
             progress.run_done(label, point.tasks)
         if not rnd.warmup:
             measured_s += time.monotonic() - started
 
+    if pool is None and REFERENCE not in specs and not point.delays_ms:
+        try:  # no sequential run and no delays of ours: estimate each task's service time before timing
+            record.probe = runner.run(probe(driver, probe_indices(point.tasks)))
+        except RunError as exc:
+            record.probe_failed = str(exc)
     for rnd in point.rounds:
         play(rnd)
     adaptive = scenario.adaptive
@@ -196,7 +267,11 @@ def run_point(
         budget_s=adaptive.budget_s,
     )
     rounds = adaptive.min_repeats
-    while (reason := rule.check(precision_series(record.current), rounds, measured_s)) is None:
+
+    def live() -> list[RunResult]:
+        return [run for run in record.current if run.strategy not in record.abandoned]
+
+    while (reason := rule.check(precision_series(live()), rounds, measured_s)) is None:
         play(point.round(rounds))
         rounds += 1
     return reason
@@ -237,6 +312,43 @@ class Engine:
         return None
 
 
+class Loops:
+    """One event loop per loop name for a whole run, as a program has one: what a module-level client made in one
+    scenario still works in the next on the same loop (a scenario on the other loop gets a fresh one)."""
+
+    def __init__(self) -> None:
+        self._runners: dict[str, asyncio.Runner] = {}
+
+    def get(self, name: str) -> asyncio.Runner:
+        """The runner of loop ``name``, made on first use."""
+        runner = self._runners.get(name)
+        if runner is None:
+            runner = self._runners[name] = asyncio.Runner(loop_factory=loop_factory(name))
+        return runner
+
+    def close(self) -> None:
+        """Close every loop."""
+        for runner in self._runners.values():
+            runner.close()
+        self._runners.clear()
+
+
+def _prepare(runner: asyncio.Runner, record: ScenarioRecord, server: LocalServer | None, in_process: bool) -> None:
+    """Before any timed run: the target's setup (in this process, when runs happen here), each client stack's
+    per-task overhead (against the local server for HTTP stacks), and the server's lateness counters reset."""
+    scenario = record.scenario
+    driver = driver_class(scenario.target)
+    if in_process:
+        record.state = runner.run(driver.setup(scenario.target))
+    strategies = [spec.build() for spec in scenario.strategies]
+    url = server.url if server is not None else ""
+    if driver.calibrates_on_local_server and server is None:
+        return
+    record.calibration = _asking_server(lambda: runner.run(driver.calibrate(scenario.target, strategies, url)))
+    if server is not None:
+        _asking_server(lambda: server.stats(reset=True))  # lateness from here on: the scenario's own requests
+
+
 def run_scenario(
     record: ScenarioRecord,
     server: LocalServer | None,
@@ -244,46 +356,56 @@ def run_scenario(
     server_gone: Callable[[], str | None] = lambda: None,
     engine: Engine = Engine(),
     sources: tuple[str, ...] = (),
+    loops: Loops | None = None,
 ) -> ScenarioResult:
-    """Run one scenario into ``record`` (against ``server`` when its target needs the local server); a dying
-    server or a failed warm-up ends it as 'failed' with the reason."""
-    base_url = server.url if server is not None else ""
+    """Run one scenario into ``record`` (against ``server`` when its target needs the local server, which also
+    calibrates HTTP client stacks); a dying server, a failed warm-up or setup ends it as 'failed' with the reason.
+    ``loops``: the run's event loops (one per loop name, kept between scenarios); a loop of its own otherwise."""
     scenario = record.scenario
+    base_url = server.url if server is not None and driver_class(scenario.target).local_server else ""
     progress.scenario_started(scenario.name, record.plan.total_runs)
     pool: Pool | None = None
+    own = loops is None
+    loops = loops or Loops()
+    runner = loops.get(scenario.loop)
+    interrupted = False
     try:
         pool = engine.pool(scenario)
-        with asyncio.Runner(loop_factory=loop_factory(scenario.loop)) as runner:
-            if server is not None:
-                calibrate = driver_class(scenario.target).calibrate(scenario.target, server.url)
-                record.calibration = _asking_server(lambda: runner.run(calibrate))
-                _asking_server(lambda: server.stats(reset=True))  # lateness from here on: the scenario's own requests
-            for point in record.plan.points:
-                stop = run_point(runner, record, point, base_url, progress, server_gone, pool, sources)
-                record.close_point(point, stop)
-            if server is not None:
-                facts = _asking_server(lambda: server.stats(reset=True))
-                record.server = ServerFacts(
-                    loop=facts.loop, lateness_p50_us=facts.lateness_p50_us, lateness_p99_us=facts.lateness_p99_us
-                )
+        _prepare(runner, record, server, pool is None)
+        for point in record.plan.points:
+            stop = run_point(runner, record, point, base_url, progress, server_gone, pool, sources)
+            record.close_point(point, stop)
+        if server is not None and base_url:
+            facts = _asking_server(lambda: server.stats(reset=True))
+            record.server = ServerFacts(
+                loop=facts.loop, lateness_p50_us=facts.lateness_p50_us, lateness_p99_us=facts.lateness_p99_us
+            )
     except ServerDied as exc:
         return record.result("failed", str(exc))
     except ServerSilent as exc:
         return record.result("failed", server_gone() or f"the local server did not answer: {exc}")
     except WarmupError as exc:
         return record.result("failed", server_gone() or f"the connection pool could not be warmed: {exc}")
-    except ClientProcessError as exc:
+    except (ClientProcessError, RunError, ScenarioError) as exc:
         return record.result("failed", server_gone() or str(exc))
-    except RunError as exc:
-        return record.result("failed", server_gone() or str(exc))
+    except Exception as exc:  # the user's setup or teardown raised: the scenario fails in its words
+        return record.result("failed", server_gone() or f"{type(exc).__name__}: {exc}")
     except BaseException:  # Ctrl-C, SIGTERM: the children are mid-run and not listening; stop them at once
+        interrupted = True
         if pool is not None:
             pool.stop(graceful=False)
             pool = None
         raise
     finally:
-        if pool is not None:
-            pool.stop()
+        try:
+            record.threads.close(cancel=interrupted)
+            if pool is not None:
+                pool.stop()
+            if pool is None and not interrupted:
+                runner.run(driver_class(scenario.target).teardown(scenario.target, record.state))
+        finally:
+            if own:
+                loops.close()
     return record.result("ok")
 
 
@@ -295,7 +417,8 @@ def run_all(
     allow_external: bool = False,
     engine: Engine = Engine(),
 ) -> ResultsFile:
-    """Run every scenario against a fresh local server, writing ``results_path`` after each one."""
+    """Run every scenario (the local server started when a target runs against it or calibrates on it), writing
+    ``results_path`` after each one."""
     sources = preflight(loaded, allow_external)
     environment = capture_environment(argv)
     created = now_utc()
@@ -313,9 +436,11 @@ def run_all(
         return results
 
     server: LocalServer | None = None
+    loops = Loops()
     try:
         for (path, scenario), spread in zip(loaded, sources, strict=True):
-            needs = driver_class(scenario.target).local_server
+            driver = driver_class(scenario.target)
+            needs = driver.local_server or driver.calibrates_on_local_server
             if needs:
                 options = scenario.server
                 server = LocalServer.ensure(
@@ -323,7 +448,9 @@ def run_all(
                 )
             record = ScenarioRecord(path, scenario, make_plan(scenario))
             try:
-                result = run_scenario(record, server if needs else None, progress, _death_watch(server), engine, spread)
+                result = run_scenario(
+                    record, server if needs else None, progress, _death_watch(server), engine, spread, loops
+                )
             except KeyboardInterrupt:
                 result = record.result("interrupted", "interrupted")
                 done.append(result)
@@ -335,6 +462,7 @@ def run_all(
             progress.scenario_done(result)
         return save(complete=True)
     finally:
+        loops.close()
         if server is not None:
             server.stop()
 

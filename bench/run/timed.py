@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from bench.collector import GcWatch
 from bench.results.records import RunResult, Samples
 from bench.run.recording import Counts, Recorder, peak_overlap
+from bench.run.threads import ScenarioThreads
 from bench.scenario.model import Scenario
 from bench.strategies import AsyncStrategy, BlockingStrategy, Limits, Strategy, TaskFailed
 from bench.targets.base import Driver, driver_for
@@ -75,9 +76,9 @@ async def drain(timeout_s: float) -> None:
         await asyncio.wait(pending, timeout=5.0)
 
 
-async def _timed_async(strategy: AsyncStrategy, driver: Driver[Any], recorder: Recorder, limit: int | None) -> Timing:
+async def _timed_async(strategy: AsyncStrategy, driver: Driver[Any], recorder: Recorder) -> Timing:
     n = driver.point.tasks
-    async with driver.open_async(recorder, strategy.planned_concurrency(n), limit) as op:
+    async with driver.open_async(recorder, strategy, strategy.planned_concurrency(n)) as op:
         task = recorder.task_fn(op)
         outcome, reason = "ok", ""
         collect_garbage()
@@ -92,27 +93,23 @@ async def _timed_async(strategy: AsyncStrategy, driver: Driver[Any], recorder: R
     return Timing(wall, outcome, reason, watch)
 
 
-async def _timed_threads(strategy: BlockingStrategy, driver: Driver[Any], recorder: Recorder) -> Timing:
+async def _timed_threads(
+    strategy: BlockingStrategy, label: str, driver: Driver[Any], recorder: Recorder, threads: ScenarioThreads
+) -> Timing:
     n = driver.point.tasks
-    interrupted = False
-    with driver.open_sync(recorder) as (op, warm):
+    setup, teardown = driver.thread_setup(strategy), driver.thread_teardown(strategy)
+    workers = await asyncio.to_thread(threads.get, label, strategy.pool_size(), setup, teardown)
+    with driver.open_sync(recorder, strategy) as op:
         task = recorder.sync_task_fn(op)
-        try:
-            await asyncio.to_thread(strategy.open, n, warm)
-            outcome, reason = "ok", ""
-            collect_garbage()
-            with GcWatch(pause=not driver.scenario.gc) as watch:
-                recorder.begin()
-                try:
-                    await asyncio.to_thread(strategy.run, n, task)
-                except Exception as exc:
-                    outcome, reason = "failed", first_failure(exc)
-                wall = recorder.elapsed()
-        except asyncio.CancelledError:
-            interrupted = True
-            raise
-        finally:
-            await asyncio.to_thread(strategy.close, interrupted)
+        outcome, reason = "ok", ""
+        collect_garbage()
+        with GcWatch(pause=not driver.scenario.gc) as watch:
+            recorder.begin()
+            try:
+                await asyncio.to_thread(strategy.run, n, task, workers.pool)
+            except Exception as exc:
+                outcome, reason = "failed", first_failure(exc)
+            wall = recorder.elapsed()
     return Timing(wall, outcome, reason, watch)
 
 
@@ -140,6 +137,8 @@ def build_run(
     outcome: str,
     reason: str,
     samples: Samples,
+    messages: tuple[str, ...],
+    connections: int | None,
     limits: Limits,
     stack: str,
     peak_inflight: int,
@@ -168,6 +167,8 @@ def build_run(
         outcome=outcome,  # type: ignore[arg-type]
         reason=reason,
         samples=samples,
+        messages=messages,
+        connections_opened=connections,
         clock_offsets_ns=clock_offsets_ns,
         gc_passes=gc_passes,
         gc_ms=round(gc_ms, 3),
@@ -176,17 +177,27 @@ def build_run(
 
 
 async def execute(
-    strategy: Strategy, label: str, driver: Driver[Any], scenario: Scenario, *, repeat: int, position: int
+    strategy: Strategy,
+    label: str,
+    driver: Driver[Any],
+    scenario: Scenario,
+    *,
+    repeat: int,
+    position: int,
+    threads: ScenarioThreads | None = None,
 ) -> RunResult:
-    """One timed run of ``strategy`` (labelled ``label``) over ``driver``'s work, in the running loop."""
+    """One timed run of ``strategy`` (labelled ``label``) over ``driver``'s work, in the running loop; a blocking
+    strategy runs on the scenario's worker threads (``threads``: started on first use, kept for every run)."""
     asyncio.get_running_loop().set_exception_handler(quiet_task_failures)
     recorder = Recorder(driver.point.tasks, driver.fail_on_status)
     limits = run_limits(strategy, driver)
     connector = limits.values.get("connector_limit")
     if isinstance(strategy, BlockingStrategy):
-        timing = await _timed_threads(strategy, driver, recorder)
+        if threads is None:
+            raise TypeError("a blocking strategy needs the scenario's worker threads (threads=ScenarioThreads())")
+        timing = await _timed_threads(strategy, label, driver, recorder, threads)
     elif isinstance(strategy, AsyncStrategy):
-        timing = await _timed_async(strategy, driver, recorder, connector)
+        timing = await _timed_async(strategy, driver, recorder)
     else:
         raise TypeError(f"{type(strategy).__name__} must derive from AsyncStrategy or BlockingStrategy")
     return build_run(
@@ -198,8 +209,10 @@ async def execute(
         outcome=timing.outcome,
         reason=timing.reason,
         samples=recorder.samples(driver.service_us),
+        messages=tuple(recorder.messages),
+        connections=recorder.connections if driver.sockets else None,
         limits=limits,
-        stack=driver.stack(strategy.blocking),
+        stack=driver.stack(strategy),
         peak_inflight=recorder.peak_inflight(),
         peak_queued=recorder.peak_connecting() if connector else 0,
         gc_passes=tuple(timing.gc.passes),
@@ -249,8 +262,10 @@ def execute_shared(pool: Pool, spec: RunSpec, *, repeat: int, position: int) -> 
         outcome=merged.outcome,
         reason=merged.reason,
         samples=merged.samples,
+        messages=merged.messages,
+        connections=merged.connections,
         limits=run_limits(strategy, driver) | Limits({"processes": pool.k}),
-        stack=driver.stack(strategy.blocking),
+        stack=driver.stack(strategy),
         peak_inflight=peak_overlap(merged.samples.start_ns, merged.samples.end_ns),
         peak_queued=0,
         gc_passes=merged.gc_passes,

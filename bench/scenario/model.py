@@ -153,6 +153,25 @@ class Scenario(Record):
         return self
 
     @model_validator(mode="after")
+    def _strategy_overrides_fit_the_target(self) -> Scenario:
+        """A strategy's ``client`` or ``sync_callable`` replaces the target's own: the target must have one."""
+        fields = type(self.target).model_fields
+        for index, spec in enumerate(self.strategies):
+            for key in ("client", "sync_callable"):
+                if key in spec.params and key not in fields:
+                    raise bad_key(
+                        ["strategies", index],
+                        f"{spec.label}: {key} replaces the target's own {key}, and a {self.target.kind} target has none",
+                    )
+            url = getattr(self.target, "url", "")
+            if spec.params.get("client") == "minimal" and str(url).startswith("https://"):
+                raise bad_key(
+                    ["strategies", index],
+                    f"{spec.label}: client minimal speaks plain http:// only; {url} needs aiohttp",
+                )
+        return self
+
+    @model_validator(mode="after")
     def _processes_have_tasks(self) -> Scenario:
         if self.processes > min(self.tasks):
             raise bad_key(

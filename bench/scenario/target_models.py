@@ -17,9 +17,10 @@ from bench import plugins
 from bench.limits import MAX_BYTES
 from bench.scenario.base import Record
 from bench.scenario.latency import Latency
+from bench.strategies import ClientName
 
 _CALLABLE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
-HttpClient: TypeAlias = Literal["aiohttp", "minimal"]
+HttpClient: TypeAlias = ClientName
 """The asyncio strategies' HTTP client: aiohttp (what programs use), or iobench's minimal keep-alive client for load
 (``bench.targets.clients.minimal``: plain http only, a fraction of aiohttp's CPU per request)."""
 
@@ -42,6 +43,11 @@ class LocalTarget(Record):
     client: HttpClient = "aiohttp"
     """HTTP client of the asyncio strategies: ``aiohttp``, or ``minimal`` (iobench's own, for load)."""
 
+    @property
+    def asks_for_failures(self) -> bool:
+        """The scenario makes tasks fail on purpose (an error rate, or an error status that fails them)."""
+        return self.error_rate > 0 or (self.status >= 400 and self.fail_on_status)
+
 
 class SleepTarget(Record):
     """No I/O at all: each task is ``asyncio.sleep`` (``time.sleep`` in threads) of its delay."""
@@ -51,15 +57,26 @@ class SleepTarget(Record):
 
 
 class CallableTarget(Record):
-    """The user's own function, ``package.module:function``, called with the task index."""
+    """The user's own function, ``package.module:function``, called with the task index; and the setup that makes
+    what it uses (a pool, a client) before anything is timed."""
 
     kind: Literal["callable"] = "callable"
     callable: Annotated[str, Strict()]
-    """``package.module:function``: an ``async def f(i)`` for the asyncio strategies."""
+    """``package.module:function``: an ``async def f(i)`` (or ``f(i, state)``) for the asyncio strategies."""
     sync_callable: Annotated[str, Strict()] | None = None
-    """``package.module:function``: a plain ``def f(i)`` for the threads strategy."""
+    """``package.module:function``: a plain ``def f(i)`` (or ``f(i, state)``) for the threads strategy."""
+    setup: Annotated[str, Strict()] | None = None
+    """``package.module:function``: an ``async def setup()`` run once per scenario on the loop the runs use, before
+    any timed run; what it returns is the ``state`` the callable takes as its second argument."""
+    teardown: Annotated[str, Strict()] | None = None
+    """``package.module:function``: an ``async def teardown(state)`` (or ``teardown()``) run after the scenario."""
+    thread_setup: Annotated[str, Strict()] | None = None
+    """``package.module:function``: a plain ``def thread_setup()`` run once in each worker thread of ``threads``
+    before any timed run (to open that thread's connection); what it returns is the sync callable's ``state``."""
+    thread_teardown: Annotated[str, Strict()] | None = None
+    """``package.module:function``: a plain ``def thread_teardown(state)`` run in each worker thread at the end."""
 
-    @field_validator("callable", "sync_callable", mode="after")
+    @field_validator("callable", "sync_callable", "setup", "teardown", "thread_setup", "thread_teardown", mode="after")
     @classmethod
     def _importable(cls, value: str | None) -> str | None:
         if value is not None and not _CALLABLE.match(value):

@@ -29,8 +29,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine, Iterable, Iterator
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, Protocol, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, Protocol, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
@@ -71,10 +72,16 @@ Positive = Annotated[int, Strict(), Field(ge=1, le=1_000_000)]
 """A count such as a pool size or a limit."""
 
 
+ClientName: TypeAlias = Literal["aiohttp", "minimal"]
+"""The asyncio HTTP client stacks a target or a strategy may name (bench.targets.clients)."""
+
+
 class AsyncParams(Params):
-    """Parameters every asyncio strategy takes: ``connector_limit`` overrides the scenario's (null: unlimited)."""
+    """Parameters every asyncio strategy takes: ``connector_limit`` overrides the scenario's (null: unlimited), and
+    ``client`` the target's HTTP client, so two clients can be compared in one interleaved scenario."""
 
     connector_limit: Positive | None = None
+    client: ClientName | None = None
 
 
 @dataclass(frozen=True)
@@ -109,7 +116,7 @@ class Strategy(ABC):
         self.params = params if params is not None else self.Params()
 
     blocking: ClassVar[bool] = False
-    """True for strategies that run blocking tasks in threads (``open``/``run``/``close``), not coroutines."""
+    """True for strategies that run blocking tasks in worker threads (a ``BlockingStrategy``), not coroutines."""
 
     @abstractmethod
     def planned_concurrency(self, n: int) -> int:
@@ -154,6 +161,10 @@ class AsyncStrategy(Strategy):
 
     Params: ClassVar[type[BaseModel]] = AsyncParams
 
+    def client(self) -> str | None:
+        """The HTTP client this strategy's tasks go through instead of the target's, if it names one."""
+        return getattr(self.params, "client", None)
+
     def connector_limit(self, scenario_default: int | None) -> int | None:
         """The HTTP client's connection limit for this run: the strategy's own if given, else the scenario's."""
         if "connector_limit" in self.params.model_fields_set:
@@ -166,21 +177,23 @@ class AsyncStrategy(Strategy):
 
 
 class BlockingStrategy(Strategy):
-    """A strategy that runs blocking tasks in worker threads: ``open`` (warm), ``run`` (timed), ``close``."""
+    """A strategy that runs blocking tasks in worker threads. The harness keeps one pool of ``pool_size()`` threads
+    per scenario, each set up once before any timed run (its connection opened, the user's ``thread_setup`` run),
+    and hands it to every run, as a program keeps its executor."""
 
     blocking = True
 
     @abstractmethod
-    def open(self, n: int, warm: Callable[[], None]) -> None:
-        """Start the workers, each calling ``warm`` once; not timed."""
+    def pool_size(self) -> int:
+        """How many worker threads the strategy's pool has."""
 
     @abstractmethod
-    def run(self, n: int, task: SyncTaskFn) -> None:
-        """Run tasks ``0..n-1``, blocking the calling thread; raise as the idiom does."""
+    def run(self, n: int, task: SyncTaskFn, pool: Executor) -> None:
+        """Run tasks ``0..n-1`` on ``pool``, blocking the calling thread; raise as the idiom does."""
 
-    @abstractmethod
-    def close(self, cancel: bool = False) -> None:
-        """Stop the workers; ``cancel`` drops work still queued."""
+    def sync_callable(self) -> str | None:
+        """The blocking function this strategy's tasks call instead of the target's (a callable target), if any."""
+        return getattr(self.params, "sync_callable", None)
 
 
 S = TypeVar("S", bound=type[Strategy])

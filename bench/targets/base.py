@@ -1,9 +1,9 @@
 """The target driver interface: what one task does, one class per target kind, registered for its scenario model.
 
     driver = driver_for(scenario, point, base_url)      # prepares the work of one task count
-    async with driver.open_async(stamps, connections=100, connector_limit=None) as op:
+    async with driver.open_async(stamps, strategy, connections=100) as op:
         ...                                             # await op(i) performs task i
-    with driver.open_sync(stamps) as (op, warm):        # the blocking twin, for thread-pool strategies
+    with driver.open_sync(stamps, strategy) as op:      # the blocking twin, called from the worker threads
         ...
 
 The runner never asks which kind it holds (the shape of httpx's ``BaseTransport`` and hyperfine's ``Executor``):
@@ -18,9 +18,10 @@ in the scenario schema too.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, get_args
 
 from pydantic import BaseModel
@@ -31,38 +32,45 @@ from bench.scenario.model import Scenario, register_target_kind
 from bench.scenario.plan import Point
 from bench.scenario.target_models import TARGET_MODELS
 from bench.strategies import Limits, Strategy
-from bench.targets.clients.base import AsyncOp, SyncOp
+from bench.targets.clients.base import Answer, AsyncOp, SyncOp
 
 
 class Stamps(Protocol):
     """What a driver may tell the recorder while a task runs (``bench.run.recording.Recorder``)."""
 
     def connected(self) -> None:
-        """The running task's request got its connection: its I/O starts now."""
+        """The running task's I/O starts now: its request got a connection, or its code said so (``io_starts``)."""
+
+    def opened(self) -> None:
+        """A connection was opened (counted from the start of the timed region: reconnects show)."""
 
 
 T = TypeVar("T", bound=BaseModel)
 
 
 class Driver(ABC, Generic[T]):
-    """One target kind: the work of one task count, performed asynchronously or in threads."""
+    """One target kind: the work of one task count, performed asynchronously or in worker threads."""
 
     sockets: ClassVar[bool] = False
     """True when tasks hold network connections: connector limits, ports and descriptors then apply."""
     local_server: ClassVar[bool] = False
-    """True when the runner must start the local server (and calibrate against it) for this target."""
+    """True when the runs themselves go to the local server (the runner starts it, and reads its lateness)."""
+    calibrates_on_local_server: ClassVar[bool] = False
+    """True when the driver's client stacks are calibrated against the local server (the runner starts it even
+    when the runs go elsewhere: the overhead is the client's, whatever the target)."""
     rate_unit: ClassVar[str] = "tasks/s"
     """What the table's rate column counts: 'req/s' for targets that make requests, 'tasks/s' for the others."""
     delay_label: ClassVar[str | None] = None
     """Name of the requested delays in the latency chart ('sleep time (requested)'); None: no delays of ours."""
 
-    @classmethod
-    def stacks_for(cls, target: T) -> dict[bool, str]:
-        """The client stacks ``target`` is run with, by ``blocking`` (calibration keys); {} for none."""
-        return {}
-
     def __init__(
-        self, target: T, scenario: Scenario, point: Point, base_url: str, sources: tuple[str, ...] = ()
+        self,
+        target: T,
+        scenario: Scenario,
+        point: Point,
+        base_url: str,
+        sources: tuple[str, ...] = (),
+        state: Any = None,
     ) -> None:
         self.target = target
         self.scenario = scenario
@@ -70,16 +78,38 @@ class Driver(ABC, Generic[T]):
         self.base_url = base_url
         self.sources = sources
         """Source addresses to spread connections over (bench.targets.clients.net.plan_sources); () for one."""
+        self.state = state
+        """What the scenario's ``setup`` returned in this process (``Driver.setup``), or None."""
 
     @classmethod
     def check(cls, where: str, target: T, scenario: Scenario, allow_external: bool) -> None:
         """Refuse, before any request, what cannot run (raise a ScenarioError or UsageError naming ``where``)."""
 
     @classmethod
-    async def calibrate(cls, target: T, server_url: str) -> dict[str, Calibration]:
-        """The per-request overhead of each client stack the target runs with, measured against the local server
-        at ``server_url``; {} for a target with no client stack of ours."""
+    def stacks(cls, target: T, strategies: Sequence[Strategy]) -> tuple[str, ...]:
+        """Every client stack the strategies run with (calibration keys), without repeats."""
+        return tuple(dict.fromkeys(s for s in (cls.stack_of(target, strategy) for strategy in strategies) if s))
+
+    @classmethod
+    def stack_of(cls, target: T, strategy: Strategy) -> str:
+        """The client stack a strategy's tasks go through ('aiohttp', 'http.client', ...); '' for none."""
+        return ""
+
+    @classmethod
+    async def calibrate(cls, target: T, strategies: Sequence[Strategy], server_url: str) -> dict[str, Calibration]:
+        """The per-task overhead of each client stack the strategies run with: HTTP stacks against the local server
+        at ``server_url``; {} when the target has no stack of ours."""
         return {}
+
+    @classmethod
+    async def setup(cls, target: T) -> Any:
+        """Made once per scenario in each process, on the loop the runs use, before any timed run (the user's
+        ``setup``); what the driver's operations reach as ``self.state``."""
+        return None
+
+    @classmethod
+    async def teardown(cls, target: T, state: Any) -> None:
+        """Undo ``setup`` after the scenario."""
 
     @property
     def fail_on_status(self) -> bool:
@@ -95,9 +125,13 @@ class Driver(ABC, Generic[T]):
         """The service time an answer reports (the third item of an Answer), in whole us; -1 when unknown."""
         return -1
 
-    def stack(self, blocking: bool) -> str:
-        """The client stack a run of a blocking (or asyncio) strategy goes through; '' for none."""
-        return self.stacks_for(self.target).get(blocking, "")
+    def service_source(self) -> str:
+        """Who reports the service times ``service_us`` reads ('the local server', a host), for the notes."""
+        return ""
+
+    def stack(self, strategy: Strategy) -> str:
+        """The client stack a run of ``strategy`` goes through; '' for none."""
+        return self.stack_of(self.target, strategy)
 
     @abstractmethod
     def describe(self) -> str:
@@ -106,18 +140,45 @@ class Driver(ABC, Generic[T]):
     def facts(self) -> DriverFacts:
         """What the driver says of itself in the results file, so a reader needs no driver to report on it."""
         return DriverFacts(
-            description=self.describe(), rate_unit=self.rate_unit, delay_label=self.delay_label, sockets=self.sockets
+            description=self.describe(),
+            rate_unit=self.rate_unit,
+            delay_label=self.delay_label,
+            sockets=self.sockets,
+            service_source=self.service_source(),
         )
 
     @abstractmethod
     def open_async(
-        self, stamps: Stamps, connections: int, connector_limit: int | None
+        self, stamps: Stamps, strategy: Strategy, connections: int
     ) -> contextlib.AbstractAsyncContextManager[AsyncOp]:
-        """The async operation for one run, warmed for ``connections`` tasks at once; closed after the run."""
+        """The async operation for one run of ``strategy``, warmed for ``connections`` tasks at once; closed after."""
 
     @abstractmethod
-    def open_sync(self, stamps: Stamps) -> contextlib.AbstractContextManager[tuple[SyncOp, Callable[[], None]]]:
-        """The blocking operation for one run and a warm-up each worker thread calls once; closed after it."""
+    def open_sync(self, stamps: Stamps, strategy: Strategy) -> contextlib.AbstractContextManager[SyncOp]:
+        """The blocking operation for one run of ``strategy``, called from the scenario's worker threads."""
+
+    def thread_setup(self, strategy: Strategy) -> Callable[[], None]:
+        """Run once in each worker thread of the scenario's pool before any timed run (open its connection)."""
+        return _nothing
+
+    def thread_teardown(self, strategy: Strategy) -> Callable[[], None]:
+        """Run once in each worker thread when the scenario's pool closes."""
+        return _nothing
+
+
+def _nothing() -> None:
+    """No per-thread work."""
+
+
+def with_timeout(op: AsyncOp, timeout_s: float) -> AsyncOp:
+    """``op`` cut off after ``timeout_s`` (what ClientTimeout does for HTTP): the deadline of every task with no
+    client of its own."""
+
+    async def bounded(i: int) -> Answer:
+        async with asyncio.timeout(timeout_s):
+            return await op(i)
+
+    return bounded
 
 
 DRIVERS: dict[type[BaseModel], type[Driver[Any]]] = {}
@@ -157,6 +218,8 @@ def driver_class(target: BaseModel) -> type[Driver[Any]]:
         raise ScenarioError(f"target kind {getattr(target, 'kind', type(target).__name__)!r} has no driver") from None
 
 
-def driver_for(scenario: Scenario, point: Point, base_url: str, sources: tuple[str, ...] = ()) -> Driver[Any]:
-    """The driver of ``scenario``'s target, prepared for ``point``."""
-    return driver_class(scenario.target)(scenario.target, scenario, point, base_url, sources)
+def driver_for(
+    scenario: Scenario, point: Point, base_url: str, sources: tuple[str, ...] = (), state: Any = None
+) -> Driver[Any]:
+    """The driver of ``scenario``'s target, prepared for ``point`` (``state``: what its setup made)."""
+    return driver_class(scenario.target)(scenario.target, scenario, point, base_url, sources, state)

@@ -14,10 +14,12 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from bench.results.records import Calibration
 from bench.results.stats import median, median_interval
-from bench.targets.clients.base import Answer, AsyncClient, BlockingClient
+from bench.targets.base import with_timeout
+from bench.targets.clients.base import Answer, AsyncClient, BlockingClient, PoolOptions
 from bench.targets.clients.server_timing import service_us
 
 CALIBRATION_REQUESTS = 30
@@ -43,13 +45,16 @@ def overhead(times_ms: list[float], delivered_ms: list[float]) -> Calibration:
     )
 
 
-def _delivered_ms(header: str | None) -> float:
+def _delivered_ms(header: str | None, expected_ms: float) -> float:
     us = service_us(header)
-    return us / 1000 if us >= 0 else CALIBRATION_DELAY_MS
+    return us / 1000 if us >= 0 else expected_ms
 
 
-async def time_requests(op: Callable[[int], Answer | Awaitable[Answer]], requests: int) -> Calibration:
-    """Send ``requests`` (after the untimed ones) one at a time through ``op``, awaited if it is a coroutine."""
+async def time_requests(
+    op: Callable[[int], Answer | Awaitable[Answer]], requests: int, expected_ms: float = CALIBRATION_DELAY_MS
+) -> Calibration:
+    """Send ``requests`` (after the untimed ones) one at a time through ``op``, awaited if it is a coroutine; each
+    one's time minus what its answer says was delivered (``expected_ms`` when it says nothing)."""
     times: list[float] = []
     delivered: list[float] = []
     for i in range(requests + CALIBRATION_UNTIMED):
@@ -60,8 +65,39 @@ async def time_requests(op: Callable[[int], Answer | Awaitable[Answer]], request
         elapsed = (time.perf_counter_ns() - start) / 1e6
         if i >= CALIBRATION_UNTIMED:
             times.append(elapsed)
-            delivered.append(_delivered_ms(answer[2]))
+            delivered.append(_delivered_ms(answer[2], expected_ms))
     return overhead(times, delivered)
+
+
+HARNESS_TASKS = 200
+"""Tasks timed to calibrate the harness's own per-task cost."""
+ASYNC_HARNESS = "asyncio task"
+"""The stack of a task that is a coroutine of the user's (or asyncio.sleep): iobench's wrapper around it."""
+THREAD_HARNESS = "thread pool task"
+"""The stack of a task run in a worker thread: the hand-over to the pool and back."""
+
+
+async def _nothing(i: int) -> Answer:
+    return 0, 0, None
+
+
+def _nothing_sync() -> None:
+    """No work."""
+
+
+async def calibrate_harness(stack: str, timeout_s: float) -> Calibration:
+    """iobench's own cost per task of a target with no client stack: a coroutine that does nothing, through the same
+    deadline wrapper every task has; or, for threads, a call that does nothing handed to a worker thread and back."""
+    if stack == ASYNC_HARNESS:
+        return await time_requests(with_timeout(_nothing, timeout_s), HARNESS_TASKS, expected_ms=0.0)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="iobench-calibration") as pool:
+        pool.submit(_nothing_sync).result()  # the thread exists before timing, as a scenario's pool's threads do
+
+        def handed_over(i: int) -> Answer:
+            pool.submit(_nothing_sync).result()
+            return 0, 0, None
+
+        return await asyncio.to_thread(lambda: asyncio.run(time_requests(handed_over, HARNESS_TASKS, 0.0)))
 
 
 async def calibrate_stack(
@@ -69,12 +105,14 @@ async def calibrate_stack(
 ) -> Calibration:
     """The per-request overhead of one client stack against ``url`` (a blocking one timed in a thread of its own)."""
     if isinstance(client, AsyncClient):
-        async with client.open((url,), "", connections=1, limit=1, backlog=None, timeout_s=CALIBRATION_TIMEOUT_S) as op:
+        async with client.open((url,), "", PoolOptions(connections=1, limit=1, timeout_s=CALIBRATION_TIMEOUT_S)) as op:
             return await time_requests(op, requests)
 
     def blocking() -> Calibration:
-        with client.open((url,), "", CALIBRATION_TIMEOUT_S) as (op, _):
-            return asyncio.run(time_requests(op, requests))
+        try:
+            return asyncio.run(time_requests(client.op((url,), CALIBRATION_TIMEOUT_S), requests))
+        finally:
+            client.close_thread()
 
     return await asyncio.to_thread(blocking)
 

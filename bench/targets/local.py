@@ -54,3 +54,7 @@ class LocalDriver(HttpDriver[LocalTarget]):
     def describe(self) -> str:
         """'local server'."""
         return "local server"
+
+    def service_source(self) -> str:
+        """The local server, which times its own delays."""
+        return "the local server"

@@ -330,7 +330,7 @@ def test_quick_targets_and_strategies() -> None:
     assert [s.label for s in local.strategies] == ["sequential", "gather", "bounded(limit=2)", "threads(workers=3)"]
     assert quick_scenario("250us", (1,), ("gather",)).target.model_dump()["latency"]["ms"] == 0.25
     mine = quick_scenario("tests.userfuncs:quick", (2,), ("gather",), sync_callable="tests.userfuncs:quick_sync")
-    assert mine.target.model_dump() == {
+    assert mine.target.model_dump(exclude_unset=True) == {
         "kind": "callable",
         "callable": "tests.userfuncs:quick",
         "sync_callable": "tests.userfuncs:quick_sync",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Literal
 
 from bench.scenario import Record
+from bench.strategies import Strategy
 from bench.targets import AsyncOp, Driver, Stamps, SyncOp, register_driver
 
 
@@ -25,13 +26,13 @@ class BrokenDriver(Driver[BrokenTarget]):
         return "broken"
 
     @contextlib.asynccontextmanager
-    async def open_async(self, stamps: Stamps, connections: int, connector_limit: int | None) -> AsyncIterator[AsyncOp]:
+    async def open_async(self, stamps: Stamps, strategy: Strategy, connections: int) -> AsyncIterator[AsyncOp]:
         """Fail."""
         raise LookupError("no resolver configured")
         yield  # pragma: no cover
 
     @contextlib.contextmanager
-    def open_sync(self, stamps: Stamps) -> Iterator[tuple[SyncOp, Callable[[], None]]]:
+    def open_sync(self, stamps: Stamps, strategy: Strategy) -> Iterator[SyncOp]:
         """Fail."""
         raise LookupError("no resolver configured")
         yield  # pragma: no cover

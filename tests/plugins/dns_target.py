@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import os
 import socket
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Literal
 
 from pydantic import Field, Strict
@@ -45,7 +45,7 @@ class DnsDriver(Driver[DnsTarget]):
         return Limits({"default_executor": DEFAULT_EXECUTOR}, {"default_executor": "asyncio's default executor"})
 
     @contextlib.asynccontextmanager
-    async def open_async(self, stamps: Stamps, connections: int, connector_limit: int | None) -> AsyncIterator[AsyncOp]:
+    async def open_async(self, stamps: Stamps, strategy: Strategy, connections: int) -> AsyncIterator[AsyncOp]:
         """One lookup per task on the running loop."""
         loop = asyncio.get_running_loop()
         host, port = self.target.host, self.target.port
@@ -57,11 +57,11 @@ class DnsDriver(Driver[DnsTarget]):
         yield op
 
     @contextlib.contextmanager
-    def open_sync(self, stamps: Stamps) -> Iterator[tuple[SyncOp, Callable[[], None]]]:
+    def open_sync(self, stamps: Stamps, strategy: Strategy) -> Iterator[SyncOp]:
         """One lookup per task in the calling thread."""
         host, port = self.target.host, self.target.port
 
         def op(i: int) -> Answer:
             return 0, len(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)), None
 
-        yield op, lambda: None
+        yield op

@@ -384,10 +384,17 @@ def test_write_charts_is_reproducible(results: ResultsFile, tmp_path: Path) -> N
 
 
 def test_unknown_delays_draw_no_ideal(fixture: ScenarioResult) -> None:
-    sim = _simulate(fixture, SPECS[:2], [2, 6])
+    sim = _simulate(fixture, [_spec("gather"), _spec("bounded", limit=2)], [2, 6])
     blind = sim.model_copy(update={"points": tuple(p.model_copy(update={"delays_ms": ()}) for p in sim.points)})
-    assert _labels(time_vs_tasks(blind, summarise(blind))) == ["sequential", "gather"]
-    assert _labels(speedup_vs_tasks(blind, summarise(blind))) == ["gather", "sequential (1×)"]
-    assert _labels(latency_cdf(blind, summarise(blind))) == ["sequential", "gather"]
+    assert _labels(time_vs_tasks(blind, summarise(blind))) == ["gather", "bounded(limit=2)"]
+    assert _labels(latency_cdf(blind, summarise(blind))) == ["gather", "bounded(limit=2)"]
     (wall,) = wall_time_bars(blind, summarise(blind)).axes
     assert [t.get_text() for t in wall.figure.legends[0].get_texts()] == ["interval of the median (CI 75%)"]
+
+
+def test_unknown_delays_take_the_ideal_from_the_sequential_runs(fixture: ScenarioResult) -> None:
+    sim = _simulate(fixture, SPECS[:2], [2, 6])
+    blind = sim.model_copy(update={"points": tuple(p.model_copy(update={"delays_ms": ()}) for p in sim.points)})
+    rows = summarise(blind)
+    assert {row.ideal_source for row in rows} == {"sequential"}
+    assert _labels(time_vs_tasks(blind, rows)) == ["sequential", "sequential ideal", "gather", "gather ideal"]

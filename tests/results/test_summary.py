@@ -161,6 +161,11 @@ def test_faster_than_the_ideal_is_flagged_not_printed_as_fact() -> None:
         "the delays delivered were shorter than modelled"
     )
     _, gather = summarise(scenario(*SEQUENTIAL, *GATHER, delays_ms=(5.0,) * 5))
+    assert gather.unexplained is not None and gather.unexplained.startswith(  # 10x, 5.5x and 10x with 5 tasks
+        "a speedup above the task count (5) over its whole 75% interval (5.5x at least)"
+    )
+    slower = [run("gather", r, wall) for r, wall in enumerate((30.0, 40.0, 35.0))]
+    _, gather = summarise(scenario(*SEQUENTIAL, *slower, delays_ms=(5.0,) * 5))
     assert gather.unexplained is None
 
 

@@ -131,7 +131,7 @@ def test_shipped_scenarios_load() -> None:
         (
             BASE + "strategies: [sequential, {gather: {limit: 3}}]\n",
             "s.yaml:5: strategies.1: unknown parameter 'limit' of strategy 'gather'; "
-            "it takes: connector_limit, return_exceptions",
+            "it takes: client, connector_limit, return_exceptions",
         ),
         (BASE + "strategies: [gather, gather]\n", "s.yaml:5: strategies: strategy 'gather' is listed twice"),
         (BASE + "strategies: []\n", "s.yaml:5: strategies: give at least one strategy"),

@@ -15,6 +15,7 @@ import contextlib
 import os
 import time
 from collections.abc import Callable
+from typing import Any
 
 from bench.collector import GcWatch
 from bench.errors import RunError
@@ -22,8 +23,9 @@ from bench.loops import loop_factory
 from bench.run.engines.shares import RunSpec, ShareResult
 from bench.run.recording import Recorder
 from bench.run.timed import collect_garbage, drain, first_failure, peak_rss_mb, quiet_task_failures, run_limits
+from bench.scenario.model import Scenario
 from bench.strategies import AsyncStrategy
-from bench.targets.base import driver_for
+from bench.targets.base import driver_class, driver_for
 from bench.targets.clients.base import Answer, AsyncOp
 
 SPIN_NS = 2_000_000
@@ -41,6 +43,9 @@ class ShareWorker:
         self._indices: tuple[int, ...] = ()
         self._warm_s = 0.0
         self._service_us: Callable[[str | None], int] = lambda _: -1
+        self._sockets = False
+        self._states: dict[str, tuple[Scenario, Any]] = {}
+        """What each scenario's setup made in this process, by scenario name (torn down at ``close``)."""
 
     def now_ns(self) -> int:
         """This process's CLOCK_MONOTONIC reading (for clock checks and offset estimates)."""
@@ -55,14 +60,19 @@ class ShareWorker:
         strategy = spec.strategy()
         if not isinstance(strategy, AsyncStrategy):
             raise RunError(f"strategy {strategy.name!r} cannot run in client processes (it is not asyncio)")
-        driver = driver_for(spec.scenario, spec.point, spec.base_url, spec.sources)
+        name = spec.scenario.name
+        if name not in self._states:  # the scenario's setup, once in this process, on this loop, before any run
+            state = await driver_class(spec.scenario.target).setup(spec.scenario.target)
+            self._states[name] = (spec.scenario, state)
+        driver = driver_for(spec.scenario, spec.point, spec.base_url, spec.sources, self._states[name][1])
         limit = run_limits(strategy, driver).values.get("connector_limit")
         recorder = Recorder(len(indices), driver.fail_on_status)
+        self._sockets = driver.sockets
         stack = contextlib.AsyncExitStack()
         started = time.monotonic()
         try:
             whole = await stack.enter_async_context(
-                driver.open_async(recorder, strategy.planned_concurrency(len(indices)), limit)
+                driver.open_async(recorder, strategy, strategy.planned_concurrency(len(indices)))
             )
         except BaseException:
             await stack.aclose()
@@ -116,6 +126,8 @@ class ShareWorker:
             pid=os.getpid(),
             gc_passes=tuple(watch.passes),
             gc_ms=round(watch.ms, 3),
+            messages=tuple(recorder.messages),
+            connections=recorder.connections if self._sockets else None,
         )
 
     def abandon(self) -> None:
@@ -126,9 +138,14 @@ class ShareWorker:
         self._job = None
 
     def close(self) -> None:
-        """Close what is open, and the loop."""
+        """Close what is open, tear down what each scenario's setup made, and close the loop."""
         self.abandon()
-        self._runner.close()
+        try:
+            for scenario, state in self._states.values():
+                self._runner.run(driver_class(scenario.target).teardown(scenario.target, state))
+        finally:
+            self._states.clear()
+            self._runner.close()
 
 
 async def _wait_until(t0: int) -> int:

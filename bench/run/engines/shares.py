@@ -83,6 +83,10 @@ class ShareResult:
     """Garbage-collector passes during the share's timed region, by generation."""
     gc_ms: float = 0.0
     """Time spent in them, ms."""
+    messages: tuple[str, ...] = ()
+    """The share's distinct failure messages (its samples' ``message`` indices point into them)."""
+    connections: int | None = None
+    """Connections the share's client opened during the timed run."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,14 @@ class MergedRun:
     shares: tuple[ShareResult, ...]
     offsets_ns: tuple[int, ...] = field(default=())
     """Clock offset of each process from the driver (Ray), as estimated; () when all share one clock."""
+    messages: tuple[str, ...] = ()
+    """Every share's distinct failure messages, each once (the samples' ``message`` indices point into them)."""
+
+    @property
+    def connections(self) -> int | None:
+        """Connections opened during the run, over every process; None when no share counted them."""
+        counted = [s.connections for s in self.shares if s.connections is not None]
+        return sum(counted) if counted else None
 
     @property
     def start_ns(self) -> tuple[int, ...]:
@@ -142,8 +154,8 @@ def split_indices(n: int, k: int) -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(range(j, n, k)) for j in range(k))
 
 
-_COLUMNS = ("created_ns", "start_ns", "end_ns", "status", "nbytes", "error", "service_us")
-_EMPTY: dict[str, object] = {"status": 0, "nbytes": 0, "error": "not_started", "service_us": -1}
+_COLUMNS = ("created_ns", "start_ns", "end_ns", "status", "nbytes", "error", "service_us", "message")
+_EMPTY: dict[str, object] = {"status": 0, "nbytes": 0, "error": "not_started", "service_us": -1, "message": -1}
 _TIMES = ("created_ns", "start_ns", "end_ns")
 
 
@@ -154,12 +166,18 @@ def merge(n: int, shares: Sequence[ShareResult], shifts_ns: Sequence[int] = ()) 
     """
     shifts = tuple(shifts_ns) or (0,) * len(shares)
     columns: dict[str, list[Any]] = {c: [_EMPTY.get(c, -1)] * n for c in _COLUMNS}
+    messages: dict[str, int] = {}
     for share, shift in zip(shares, shifts, strict=True):
+        remap = [messages.setdefault(text, len(messages)) for text in share.messages]
         for name in _COLUMNS:
-            values = getattr(share.samples, name)
+            values = getattr(share.samples, name) or (-1,) * len(share.indices)
             for pos, i in enumerate(share.indices):
                 value = values[pos]
-                columns[name][i] = (value - shift if value >= 0 else -1) if name in _TIMES else value
+                if name in _TIMES:
+                    value = value - shift if value >= 0 else -1
+                elif name == "message":
+                    value = remap[value] if value >= 0 else -1
+                columns[name][i] = value
     failed = [s for s in shares if s.outcome != "ok"]
     return MergedRun(
         wall_ns=max((s.returned_ns - shift for s, shift in zip(shares, shifts, strict=True)), default=0),
@@ -168,6 +186,7 @@ def merge(n: int, shares: Sequence[ShareResult], shifts_ns: Sequence[int] = ()) 
         reason=failed[0].reason if failed else "",
         shares=tuple(shares),
         offsets_ns=tuple(shifts_ns),
+        messages=tuple(messages),
     )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 
 from bench.collector import gc_paused
-from bench.targets.clients.base import Answer, AsyncClient, AsyncOp, register_client
+from bench.targets.clients.base import Answer, AsyncClient, AsyncOp, PoolOptions, register_client
 from bench.targets.clients.net import PacedConnector, client_socket_factory, paced_warm
 
 AIOHTTP_DEFAULT_LIMIT = 100
@@ -31,9 +31,15 @@ class StampingConnector(PacedConnector):
     paced while warming up, sockets closed with an RST (no TIME_WAIT), spread over source addresses if planned
     (see bench.targets.clients.net)."""
 
-    def __init__(self, on_connected: Callable[[], None] | None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        on_connected: Callable[[], None] | None,
+        on_opened: Callable[[], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self._on_connected = on_connected
+        self._on_opened = on_opened
 
     async def connect(self, req: Any, traces: Any, timeout: Any) -> Any:
         """Get a connection from the pool (or open one), then stamp the moment."""
@@ -42,16 +48,28 @@ class StampingConnector(PacedConnector):
             self._on_connected()
         return conn
 
+    async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:
+        """Open a new connection, and say so (reconnects are counted as well as the warm-up's)."""
+        made = await super()._create_connection(req, traces, timeout)
+        if self._on_opened is not None:
+            self._on_opened()
+        return made
+
 
 def new_session(
     on_connected: Callable[[], None] | None,
     connector_limit: int | None,
     timeout_s: float,
     sources: Sequence[str] = (),
+    on_opened: Callable[[], None] | None = None,
 ) -> aiohttp.ClientSession:
     """A ClientSession for one run: the stamping connector, no per-host limit, no silent retries."""
     connector = StampingConnector(
-        on_connected, limit=connector_limit or 0, limit_per_host=0, socket_factory=client_socket_factory(sources)
+        on_connected,
+        on_opened,
+        limit=connector_limit or 0,
+        limit_per_host=0,
+        socket_factory=client_socket_factory(sources),
     )
     session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=timeout_s))
     # aiohttp (3.10+) resends an idempotent request once when a pooled connection turns out dead, and says
@@ -102,22 +120,12 @@ class AiohttpClient(AsyncClient):
         return f"connector limit: none (aiohttp's default of {AIOHTTP_DEFAULT_LIMIT} is lifted)"
 
     @contextlib.asynccontextmanager
-    async def open(
-        self,
-        urls: Sequence[str],
-        warm_url: str,
-        *,
-        connections: int,
-        limit: int | None,
-        backlog: int | None,
-        timeout_s: float,
-        sources: Sequence[str] = (),
-        on_connected: Callable[[], None] | None = None,
-    ) -> AsyncIterator[AsyncOp]:
-        """A fresh session whose pool holds ``connections`` warm connections (capped by ``limit``)."""
-        async with new_session(on_connected, limit, timeout_s, sources) as session:
+    async def open(self, urls: Sequence[str], warm_url: str, options: PoolOptions) -> AsyncIterator[AsyncOp]:
+        """A fresh session whose pool holds ``options.connections`` warm connections (capped by the limit)."""
+        o = options
+        async with new_session(o.on_connected, o.limit, o.timeout_s, o.sources, o.on_opened) as session:
             if warm_url:
-                await warm_pool(session, warm_url, min(connections, limit or connections), backlog)
+                await warm_pool(session, warm_url, min(o.connections, o.limit or o.connections), o.backlog)
             yield http_op(session, urls)
 
 

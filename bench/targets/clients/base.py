@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import ClassVar, TypeVar
 
 from bench import plugins
@@ -25,6 +26,26 @@ AsyncOp = Callable[[int], Awaitable[Answer]]
 """``await op(i)`` performs task i; raises on failure."""
 SyncOp = Callable[[int], Answer]
 """The blocking twin of AsyncOp."""
+
+
+@dataclass(frozen=True)
+class PoolOptions:
+    """How an asyncio client's pool is opened for one run."""
+
+    connections: int
+    """Connections to open (warm) before the run."""
+    limit: int | None
+    """Most connections open at once (None: no limit)."""
+    timeout_s: float
+    """Each request's deadline."""
+    backlog: int | None = None
+    """The server's listen backlog, when known: the warm-up paces its connects to it."""
+    sources: Sequence[str] = ()
+    """Source addresses to spread connections over (bench.targets.clients.net.plan_sources)."""
+    on_connected: Callable[[], None] | None = None
+    """Called when a request gets its connection (its I/O starts then)."""
+    on_opened: Callable[[], None] | None = None
+    """Called for every connection the pool opens (warm-ups and reconnects alike)."""
 
 
 class AsyncClient(ABC):
@@ -41,19 +62,10 @@ class AsyncClient(ABC):
 
     @abstractmethod
     def open(
-        self,
-        urls: Sequence[str],
-        warm_url: str,
-        *,
-        connections: int,
-        limit: int | None,
-        backlog: int | None,
-        timeout_s: float,
-        sources: Sequence[str] = (),
-        on_connected: Callable[[], None] | None = None,
+        self, urls: Sequence[str], warm_url: str, options: PoolOptions
     ) -> contextlib.AbstractAsyncContextManager[AsyncOp]:
-        """``op(i)`` GETs ``urls[i]``; the pool holds ``connections`` warm connections (after one checking GET of
-        ``warm_url``, when set), at most ``limit`` at once; ``on_connected`` is called when a request gets one."""
+        """``op(i)`` GETs ``urls[i]``; the pool holds ``options.connections`` warm connections (after one checking
+        GET of ``warm_url``, when set), at most ``options.limit`` at once."""
 
 
 class BlockingClient(ABC):
@@ -62,11 +74,17 @@ class BlockingClient(ABC):
     name: ClassVar[str]
 
     @abstractmethod
-    def open(
-        self, urls: Sequence[str], warm_url: str, timeout_s: float
-    ) -> contextlib.AbstractContextManager[tuple[SyncOp, Callable[[], None]]]:
-        """``op(i)`` GETs ``urls[i]`` on the calling thread's connection, and the warm-up each thread calls once
-        (a GET of ``warm_url`` that opens its connection; nothing when it is '')."""
+    def op(self, urls: Sequence[str], timeout_s: float, on_opened: Callable[[], None] | None = None) -> SyncOp:
+        """``op(i)`` GETs ``urls[i]`` on the calling thread's own connection, opening it (and calling ``on_opened``)
+        when the thread has none; connections outlive the op, one per thread, until ``close_thread``."""
+
+    @abstractmethod
+    def warm(self, warm_url: str, timeout_s: float) -> None:
+        """Open the calling thread's connection (a GET of ``warm_url``; nothing when it is '')."""
+
+    @abstractmethod
+    def close_thread(self) -> None:
+        """Close the calling thread's connections."""
 
 
 C = TypeVar("C", bound=AsyncClient | BlockingClient)

@@ -1,56 +1,74 @@
 """Blocking GETs over ``http.client`` for the threads strategy (the ``http.client`` stack): one keep-alive
-connection per calling thread.
+connection per worker thread, kept for as long as the thread (a scenario's pool), not for one run.
 
-    op = HttpSyncOp(urls, timeout_s=30.0)
-    status, nbytes, server_timing = op(i)     # from any thread
-    op.close()
+    op = HttpSyncOp(urls, timeout_s=30.0, on_opened=recorder.opened)
+    status, nbytes, server_timing = op(i)     # from any thread: that thread's connection
+    close_thread_connections()                # in each thread, when its pool closes
 """
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 from bench.targets.clients.base import Answer, BlockingClient, SyncOp, register_client
 
+Origin = tuple[bool, str, int]
+"""(https, host, port): what a connection is kept for."""
+
+_THREAD = threading.local()
+"""This thread's connections, by origin: they outlive every op, as a program's thread-local client would."""
+
+
+def _connections() -> dict[Origin, http.client.HTTPConnection]:
+    found: dict[Origin, http.client.HTTPConnection] | None = getattr(_THREAD, "connections", None)
+    if found is None:
+        found = _THREAD.connections = {}
+    return found
+
+
+def close_thread_connections() -> None:
+    """Close the calling thread's connections."""
+    connections = _connections()
+    for connection in connections.values():
+        connection.close()
+    connections.clear()
+
 
 class HttpSyncOp:
-    """Blocking GETs with ``http.client``: one keep-alive connection per calling thread."""
+    """Blocking GETs with ``http.client`` on the calling thread's connection (opened on first use)."""
 
-    def __init__(self, urls: Sequence[str], timeout_s: float) -> None:
+    def __init__(self, urls: Sequence[str], timeout_s: float, on_opened: Callable[[], None] | None = None) -> None:
         parts = [urlsplit(u) for u in urls] or [urlsplit("http://127.0.0.1")]
-        self.host = parts[0].hostname or "127.0.0.1"
-        self.https = parts[0].scheme == "https"
-        self.port = parts[0].port or (443 if self.https else 80)
+        https = parts[0].scheme == "https"
+        self.origin: Origin = (https, parts[0].hostname or "127.0.0.1", parts[0].port or (443 if https else 80))
         self.paths = tuple(f"{p.path}?{p.query}" if p.query else p.path for p in parts)
         self.timeout_s = timeout_s
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._all: list[http.client.HTTPConnection] = []
+        self.on_opened = on_opened
 
     def _connection(self) -> http.client.HTTPConnection:
-        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            kind = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
-            conn = kind(self.host, self.port, timeout=self.timeout_s)
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
-        return conn
+        connections = _connections()
+        connection = connections.get(self.origin)
+        if connection is None:
+            https, host, port = self.origin
+            kind = http.client.HTTPSConnection if https else http.client.HTTPConnection
+            connection = connections[self.origin] = kind(host, port, timeout=self.timeout_s)
+            if self.on_opened is not None:
+                self.on_opened()
+        return connection
 
     def get(self, path: str) -> Answer:
         """GET ``path`` on this thread's connection; on any error drop the connection and re-raise."""
-        conn = self._connection()
+        connection = self._connection()
         try:
-            conn.request("GET", path)
-            response = conn.getresponse()
+            connection.request("GET", path)
+            response = connection.getresponse()
             body = response.read()
         except BaseException:
-            conn.close()
-            self._local.conn = None
+            connection.close()
+            _connections().pop(self.origin, None)
             raise
         return response.status, len(body), response.getheader("Server-Timing")
 
@@ -58,33 +76,25 @@ class HttpSyncOp:
         """Perform task i."""
         return self.get(self.paths[i])
 
-    def close(self) -> None:
-        """Close every thread's connection."""
-        with self._lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
-
 
 class HttpClientStack(BlockingClient):
     """``http.client``, one keep-alive connection per thread: what pre-asyncio code does."""
 
     name = "http.client"
 
-    @contextlib.contextmanager
-    def open(self, urls: Sequence[str], warm_url: str, timeout_s: float) -> Iterator[tuple[SyncOp, Callable[[], None]]]:
-        """One connection per worker thread, each opened by the warm-up (a GET of ``warm_url``'s path)."""
-        op = HttpSyncOp(urls, timeout_s)
-        path = urlsplit(warm_url).path
+    def op(self, urls: Sequence[str], timeout_s: float, on_opened: Callable[[], None] | None = None) -> SyncOp:
+        """GETs on the calling thread's connection."""
+        return HttpSyncOp(urls, timeout_s, on_opened)
 
-        def warm() -> None:
-            if warm_url:
-                op.get(path)
+    def warm(self, warm_url: str, timeout_s: float) -> None:
+        """Open the calling thread's connection with a GET of ``warm_url``."""
+        if warm_url:
+            op = HttpSyncOp((warm_url,), timeout_s)
+            op.get(op.paths[0])
 
-        try:
-            yield op, warm
-        finally:
-            op.close()
+    def close_thread(self) -> None:
+        """Close the calling thread's connections."""
+        close_thread_connections()
 
 
-register_client(HttpClientStack())
+HTTP_CLIENT = register_client(HttpClientStack())

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from bench.collector import gc_paused
 from bench.errors import WarmupError
-from bench.targets.clients.base import AsyncClient, AsyncOp, register_client
+from bench.targets.clients.base import AsyncClient, AsyncOp, PoolOptions, register_client
 from bench.targets.clients.http_parse import MalformedResponse, Response, ResponseParser, request_bytes
 from bench.targets.clients.net import AddrInfo, client_socket_factory, warm_window, warmup_failure
 
@@ -114,6 +114,7 @@ class MinimalPool:
         limit: int | None = None,
         sources: Sequence[str] = (),
         on_connected: Callable[[], None] | None = None,
+        on_opened: Callable[[], None] | None = None,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme != "http" or not parts.hostname:
@@ -123,6 +124,7 @@ class MinimalPool:
         self.limit = limit or None
         self._factory = client_socket_factory(sources)
         self._on_connected = on_connected
+        self._on_opened = on_opened
         self._idle: collections.deque[_Connection] = collections.deque()
         self._waiters: collections.deque[asyncio.Future[_Connection | None]] = collections.deque()
         self._all: set[_Connection] = set()
@@ -169,6 +171,8 @@ class MinimalPool:
             if address is not addresses[0] and self._resolved is not None:  # next time, this one first
                 self._resolved = _done(loop, [address, *(a for a in addresses if a is not address)])
             self.created += 1
+            if self._on_opened is not None:
+                self._on_opened()
             if self._closed:  # the pool was closed while this one connected
                 connection.abort()
                 raise ConnectionResetError("the pool was closed")
@@ -327,26 +331,17 @@ class MinimalClient(AsyncClient):
         return f"minimal HTTP client, connection limit {limit or 'none'}"
 
     @contextlib.asynccontextmanager
-    async def open(
-        self,
-        urls: Sequence[str],
-        warm_url: str,
-        *,
-        connections: int,
-        limit: int | None,
-        backlog: int | None,
-        timeout_s: float,
-        sources: Sequence[str] = (),
-        on_connected: Callable[[], None] | None = None,
-    ) -> AsyncIterator[AsyncOp]:
+    async def open(self, urls: Sequence[str], warm_url: str, options: PoolOptions) -> AsyncIterator[AsyncOp]:
         """An operation ``op(i)`` that GETs ``urls[i]`` (all on one http:// origin) through a MinimalPool warmed
-        with ``connections`` connections (when ``warm_url`` is set), each request cut off after ``timeout_s``."""
-        pool = MinimalPool(urls[0] if urls else warm_url, limit, sources, on_connected)
+        with ``options.connections`` connections (when ``warm_url`` is set), each request cut off at its deadline."""
+        o = options
+        limit, timeout_s = o.limit, o.timeout_s
+        pool = MinimalPool(urls[0] if urls else warm_url, limit, o.sources, o.on_connected, o.on_opened)
         requests = tuple(pool.request(_target(url)) for url in urls)
         get = pool.get
         try:
             if warm_url:
-                await pool.warm(_target(warm_url), min(connections, limit or connections), backlog)
+                await pool.warm(_target(warm_url), min(o.connections, limit or o.connections), o.backlog)
 
             async def op(i: int) -> tuple[int, int, str | None]:
                 async with asyncio.timeout(timeout_s):

@@ -23,6 +23,7 @@ from bench.run.recording import error_kind
 from bench.scenario.model import Scenario
 from bench.server.process import LocalServer
 from bench.targets.clients.http_parse import MalformedResponse, Response, ResponseParser
+from bench.targets.clients.base import PoolOptions
 from bench.targets.clients.minimal import MINIMAL, MinimalPool
 from bench.targets.clients.net import count_tcp_states, time_wait_count
 from bench.targets.clients.server_timing import service_us
@@ -251,7 +252,7 @@ def test_a_reset_fails_its_request_and_the_pool_goes_on(server_url: str) -> None
 def test_a_request_past_its_timeout_is_a_timeout(server_url: str) -> None:
     async def main() -> None:
         async with MINIMAL.open(
-            (f"{server_url}/delay/5s",), "", connections=1, limit=None, backlog=None, timeout_s=0.2
+            (f"{server_url}/delay/5s",), "", PoolOptions(connections=1, limit=None, timeout_s=0.2)
         ) as op:
             await op(0)
 
@@ -351,4 +352,7 @@ def test_a_scenario_on_the_minimal_client_measures_what_aiohttp_does(
         assert all(us >= 50_000 for us in run.samples.service_us)
         walls[run.strategy].append(run.wall_ns)
     assert min(walls["sequential"]) >= 3 * max(walls["gather"])
-    assert notes(result, summarise(result))[0] == "target: local server; minimal HTTP client, connection limit none; loop: asyncio"
+    assert (
+        notes(result, summarise(result))[0]
+        == "target: local server; minimal HTTP client, connection limit none; loop: asyncio"
+    )

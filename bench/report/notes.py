@@ -151,8 +151,9 @@ def hidden_cap_notes(rows: Sequence[Summary]) -> list[str]:
             continue
         if achieved < HIDDEN_CAP * expected and row.residual_s > HIDDEN_CAP * row.wall_median_s:
             lines.append(
-                f"{row.strategy} at {row.tasks} tasks ran as if about {fmt_sig(achieved)} at a time ({fmt_sig(expected)} "
-                "possible): a limit outside iobench held it back, such as a connection pool, an executor, the "
+                f"{row.strategy} at {row.tasks} tasks ran as if about {fmt_sig(achieved)} at a time "
+                f"({fmt_sig(expected)} possible): a limit outside iobench held it back, such as a connection pool, an "
+                "executor, the "
                 "server's workers, a lock, or one CPU serving every task"
             )
     return lines

@@ -211,7 +211,7 @@ class Recorder:
 
         return task
 
-    def sync_task_fn(self, op: SyncOp) -> SyncTaskFn:
+    def sync_task_fn(self, op: SyncOp) -> _SyncTask:
         """The blocking twin of ``task_fn``, safe to call from many threads."""
         return _SyncTask(self, op)
 
@@ -254,6 +254,14 @@ class _SyncTask:
         self.recorder = recorder
         self.op = op
         self.lock = threading.Lock()
+        self._running = 0
+        self._idle = threading.Condition()
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until no task is running in a worker thread (after a failure, the pool's other threads finish the
+        tasks they had begun); False if some still run after ``timeout_s``."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._running == 0, timeout=timeout_s)
 
     def create(self, indices: Iterable[int]) -> Iterator[int]:
         """Yield ``indices``, stamping each task's creation as it is handed out."""
@@ -267,6 +275,8 @@ class _SyncTask:
         rec, clock = self.recorder, time.perf_counter_ns
         if rec.created[i] < 0:  # a strategy that did not go through create(): created when it ran
             rec.created[i] = clock() - rec.t0
+        with self._idle:
+            self._running += 1
         rec.start[i] = clock() - rec.t0
         token = _CURRENT.set(i)  # this worker thread's context: io_starts() in the user's code finds the task
         try:
@@ -278,3 +288,6 @@ class _SyncTask:
         finally:
             rec.end[i] = clock() - rec.t0
             _CURRENT.reset(token)
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()

@@ -110,6 +110,7 @@ async def _timed_threads(
             except Exception as exc:
                 outcome, reason = "failed", first_failure(exc)
             wall = recorder.elapsed()
+        await asyncio.to_thread(task.wait_idle, driver.scenario.timeout_s + 1.0)  # the tasks still in a thread
     return Timing(wall, outcome, reason, watch)
 
 

@@ -196,9 +196,9 @@ def test_speedup_without_rounds_warms_then_pairs_one_round(
     calls: list[tuple[str, int]] = []
     real = timed.execute
 
-    async def watched(strategy: Any, label: str, *args: Any, repeat: int, position: int) -> Any:
+    async def watched(strategy: Any, label: str, *args: Any, repeat: int, position: int, **kwargs: Any) -> Any:
         calls.append((label, repeat))
-        return await real(strategy, label, *args, repeat=repeat, position=position)
+        return await real(strategy, label, *args, repeat=repeat, position=position, **kwargs)
 
     monkeypatch.setattr(timed, "execute", watched)  # observed, not replaced: every run still hits the server
     result = iobench_speedup("gather", tasks=5, delay_ms=20)
@@ -392,9 +392,9 @@ def test_speedup_rounds_are_paired_balanced_and_shown_in_the_terminal(pytester: 
             orders = {}
             real = timed.execute
 
-            async def watched(strategy, label, *args, repeat, position):
+            async def watched(strategy, label, *args, repeat, position, **kwargs):
                 orders.setdefault(repeat, []).append(label)
-                return await real(strategy, label, *args, repeat=repeat, position=position)
+                return await real(strategy, label, *args, repeat=repeat, position=position, **kwargs)
 
             monkeypatch.setattr(timed, "execute", watched)
             assert iobench_speedup("gather", tasks=10, delay_ms=20, rounds=4, warmup=1).speedup > 2

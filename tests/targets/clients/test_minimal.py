@@ -22,8 +22,8 @@ from bench.results.files import read_results
 from bench.run.recording import error_kind
 from bench.scenario.model import Scenario
 from bench.server.process import LocalServer
-from bench.targets.clients.http_parse import MalformedResponse, Response, ResponseParser
 from bench.targets.clients.base import PoolOptions
+from bench.targets.clients.http_parse import MalformedResponse, Response, ResponseParser
 from bench.targets.clients.minimal import MINIMAL, MinimalPool
 from bench.targets.clients.net import count_tcp_states, time_wait_count
 from bench.targets.clients.server_timing import service_us

@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bench.report",),
     ("bench.gate",),
     ("bench.cli", "bench.pytest_plugin"),
-    ("bench.perf", "bench.__main__"),
+    ("bench.perf", "bench.services", "bench.__main__"),
 )
 """The layers, lowest first: a module imports from its own package or a lower layer, never from a package beside
 it or above it. ``bench`` is the leaves (errors, limits, loops, collector, plugins), which import only leaves."""

@@ -266,7 +266,8 @@ def unexplained(
             if source in ("delivered", "requested")
             else f"the tasks needed less than their service times from {_SOURCES.get(source, source)}: {TICK_REASONS}"
         )
-        return f"faster than the ideal over its whole {level} interval (efficiency {ideal_s / wall.high:.0%} at best): {why}"
+        best = ideal_s / wall.high
+        return f"faster than the ideal over its whole {level} interval (efficiency {best:.0%} at best): {why}"
     if ideal_s is not None and overhead_s is not None and wall.high - ideal_s - overhead_s < 0:
         return (
             f"negative queueing over its whole {level} interval ({(wall.high - ideal_s - overhead_s) * 1e3:.3g} ms "

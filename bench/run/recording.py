@@ -29,7 +29,7 @@ import aiohttp
 
 from bench.limits import MAX_FAILURE_MESSAGES, MAX_MESSAGE_CHARS
 from bench.results.records import Samples
-from bench.strategies import SyncTaskFn, TaskFailed, TaskFn
+from bench.strategies import TaskFailed, TaskFn
 from bench.targets.clients.base import Answer, AsyncOp, SyncOp
 
 _CURRENT: contextvars.ContextVar[int] = contextvars.ContextVar("iobench_task", default=-1)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bench.collector import GcWatch
 from bench.results.records import RunResult, Samples
+from bench.run.executor import harness, watch_default_executor
 from bench.run.recording import Counts, Recorder, peak_overlap
 from bench.run.threads import ScenarioThreads
 from bench.scenario.model import Scenario
@@ -98,7 +99,7 @@ async def _timed_threads(
 ) -> Timing:
     n = driver.point.tasks
     setup, teardown = driver.thread_setup(strategy), driver.thread_teardown(strategy)
-    workers = await asyncio.to_thread(threads.get, label, strategy.pool_size(), setup, teardown)
+    workers = await harness(threads.get, label, strategy.pool_size(), setup, teardown)
     with driver.open_sync(recorder, strategy) as op:
         task = recorder.sync_task_fn(op)
         outcome, reason = "ok", ""
@@ -106,11 +107,11 @@ async def _timed_threads(
         with GcWatch(pause=not driver.scenario.gc) as watch:
             recorder.begin()
             try:
-                await asyncio.to_thread(strategy.run, n, task, workers.pool)
+                await harness(strategy.run, n, task, workers.pool)
             except Exception as exc:
                 outcome, reason = "failed", first_failure(exc)
             wall = recorder.elapsed()
-        await asyncio.to_thread(task.wait_idle, driver.scenario.timeout_s + 1.0)  # the tasks still in a thread
+        await harness(task.wait_idle, driver.scenario.timeout_s + 1.0)  # the tasks still in a thread
     return Timing(wall, outcome, reason, watch)
 
 
@@ -189,7 +190,10 @@ async def execute(
 ) -> RunResult:
     """One timed run of ``strategy`` (labelled ``label``) over ``driver``'s work, in the running loop; a blocking
     strategy runs on the scenario's worker threads (``threads``: started on first use, kept for every run)."""
-    asyncio.get_running_loop().set_exception_handler(quiet_task_failures)
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(quiet_task_failures)
+    default_executor = watch_default_executor(loop)
+    default_executor.reset()  # counts the user's own to_thread/aiofiles/getaddrinfo work in this run only
     recorder = Recorder(driver.point.tasks, driver.fail_on_status)
     limits = run_limits(strategy, driver)
     connector = limits.values.get("connector_limit")
@@ -201,6 +205,7 @@ async def execute(
         timing = await _timed_async(strategy, driver, recorder)
     else:
         raise TypeError(f"{type(strategy).__name__} must derive from AsyncStrategy or BlockingStrategy")
+    limits = limits | default_executor.limits()
     return build_run(
         label,
         repeat=repeat,

@@ -161,7 +161,8 @@ class Scenario(Record):
                 if key in spec.params and key not in fields:
                     raise bad_key(
                         ["strategies", index],
-                        f"{spec.label}: {key} replaces the target's own {key}, and a {self.target.kind} target has none",
+                        f"{spec.label}: {key} replaces the target's own {key}, "
+                        f"and a {self.target.kind} target has none",
                     )
             url = getattr(self.target, "url", "")
             if spec.params.get("client") == "minimal" and str(url).startswith("https://"):

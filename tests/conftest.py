@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from bench.server.process import LocalServer
 
@@ -13,7 +14,9 @@ REPO = Path(__file__).resolve().parents[1]
 """The repository's root."""
 DATA = Path(__file__).parent / "data"
 """Stored results files and scenarios the tests read."""
-"""Stored results files and scenarios the tests read."""
+
+settings.register_profile("iobench", deadline=None)
+settings.load_profile("iobench")  # no per-example deadline: a test's speed is not its result (a busy CI host)
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench.cli.output import StreamingOutput, export_report, json_summary, print_tables
+from bench.cli.output import StreamingOutput, always_failed, export_report, json_summary, print_tables
 from bench.cli.select import comma_list, int_list, prepare
 from bench.cli.signals import EXIT_PIPE, PipeAwareConsole, StdoutClosed, interrupt_code
 from bench.errors import UsageError
@@ -48,7 +48,10 @@ def execute_run(loaded: list[tuple[Path, Scenario]], args: argparse.Namespace, o
     export_report(results, summaries, path, None if args.no_plots else args.plots_dir, human)
     if args.json:
         print(json.dumps(json_summary(results, summaries, path), indent=2), flush=True)
-    return 0 if all(s.outcome == "ok" for s in results.scenarios) else 3
+    failing = always_failed(results, summaries)
+    for line in failing:
+        print(f"iobench: {line}", file=sys.stderr)
+    return 0 if all(s.outcome == "ok" for s in results.scenarios) and not failing else 3
 
 
 # --- commands -----------------------------------------------------------------------------------------------
@@ -75,14 +78,17 @@ def cmd_quick(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
-    """Load and plan every scenario file given; run nothing."""
+    """Load and plan every scenario file given, and make every check ``run`` makes before its first request (the
+    loop, the callables' imports and kinds, opt-ins, descriptor and port limits); run nothing."""
     import bench.scenario
+    from bench.run.preflight import preflight
     from bench.scenario.plan import make_plan
 
     check_all: Callable[[Iterable[str | Path]], list[tuple[Path, Scenario]]] = getattr(
         bench.scenario, "validate", load_paths
     )
     loaded = check_all(args.paths)
+    preflight(loaded, allow_external=args.allow_external)
     for path, scenario in loaded:
         plan = make_plan(scenario)
         counts = ", ".join(str(n) for n in scenario.tasks)

@@ -4,7 +4,7 @@ and a closed stdout into exit codes.
     iobench run [PATHS...]      run scenarios (files or folders; default scenarios/), print each table as its
                                 scenario finishes, write the report, CSVs and charts
     iobench quick TARGET        run a scenario built from the command line (a URL, module:function or 20ms)
-    iobench validate PATHS      load and plan scenario files, run nothing (exit 0 or 2)
+    iobench validate PATHS      every check run makes before its first request; runs nothing (exit 0 or 2)
     iobench report [RESULTS]    print the tables of a results file (default: results/latest.json), write report.md
     iobench plot [RESULTS]      write the charts of a results file into plots/
     iobench check [RESULTS]     gate: expectations in the scenarios, and --baseline FILE within --tolerance
@@ -147,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="check scenario files without running anything (exit 0 or 2)")
     validate.add_argument("paths", nargs="+", help="scenario files or folders")
+    validate.add_argument(
+        "--allow-external", action="store_true", help="as run's: url targets off this machine pass the check"
+    )
     _plugin_option(validate)
     validate.set_defaults(func=cmd_validate)
 

@@ -142,3 +142,19 @@ def json_summary(results: ResultsFile, summaries: Summaries, path: Path) -> dict
         ],
         "rows": rows,
     }
+
+
+def always_failed(results: ResultsFile, summaries: Summaries) -> list[str]:
+    """Each strategy whose every run had failed tasks, in a scenario that does not make tasks fail on purpose: why
+    ``iobench run`` exits 3 ('scenario redis: gather at 100 tasks: 3 of 3 runs had failed tasks (... ×300)')."""
+    asking = {s.scenario.name for s in results.scenarios if getattr(s.scenario.target, "asks_for_failures", False)}
+    lines = []
+    for row in summaries.rows:
+        if row.scenario in asking or not row.runs or row.complete_runs:
+            continue
+        words = row.failure_text(3) or row.missing_reason or ""
+        lines.append(
+            f"scenario {row.scenario}: {row.strategy} at {row.tasks} tasks: {row.runs} of {row.runs} runs had "
+            f"failed tasks" + (f" ({words})" if words else "")
+        )
+    return lines

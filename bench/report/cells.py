@@ -167,7 +167,7 @@ class Cells:
 
 
 FIGURES = (
-    "median", "CI", "speedup [CI]", "ideal", "overhead", "queueing", "eff.", "conc.", "req/s", "p50/p90/p99", "errors"
+    "median", "CI", "speedup [CI]", "ideal", "overhead", "queueing", "eff.", "conc.", "cpu", "req/s", "p50/p90/p99", "errors"
 )  # fmt: skip
 """The figures of a row, in the wide table's order."""
 MAIN = ("median", "CI", "speedup [CI]", "eff.", "errors")
@@ -191,6 +191,7 @@ def row_cells(row: Summary, measured: bool, one_level: bool = True) -> Cells:
             "queueing": _flag(queueing, row, "queueing"),
             "eff.": _flag(efficiency, row, "eff."),
             "conc.": NA if row.achieved_concurrency is None else fmt_sig(row.achieved_concurrency),
+            "cpu": NA if row.cpu_busy is None else f"{row.cpu_busy:.0%}",
             "req/s": NA if rate is None else fmt_sig(rate),
             "p50/p90/p99": fmt_percentiles(latency_percentiles_ms(row)),
             "errors": _errors(row),
@@ -212,6 +213,7 @@ def headers(rows: Sequence[Summary], rate_name: str = "req/s") -> dict[str, str]
         "queueing": "queueing",
         "eff.": "eff.",
         "conc.": "conc.",
+        "cpu": "cpu",
         "req/s": rate_name,
         "p50/p90/p99": "p50/p90/p99",
         "errors": "errors",

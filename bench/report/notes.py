@@ -41,6 +41,7 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("queueing", "median - ideal - overhead: waiting for connections, sockets, the CPU or the GIL"),
     ("eff.", "ideal / median: how much of the possible concurrency the strategy got"),
     ("conc.", "achieved concurrency: the tasks' service times added up / median: how many ran at once, in effect"),
+    ("cpu", "this process's CPU time / wall time in the timed runs: near 100%, the client's own work bound them"),
     ("req/s", "tasks / median wall time (tasks/s for targets that make no request)"),
     ("p50/p90/p99", "percentiles of per-task latency (end - created: waiting included), over all runs"),
     ("errors", "tasks that did not finish ok, over all runs: failed, cancelled or never started"),
@@ -140,6 +141,8 @@ def ideal_notes(result: ScenarioResult, rows: Sequence[Summary]) -> list[str]:
 HIDDEN_CAP = 0.5
 """Achieved concurrency below this share of what the known caps allow, with most of the time queueing, is a cap
 iobench did not set."""
+CPU_BOUND = 0.8
+"""CPU time / wall time from which a run counts as bound by the client's CPU (one core, as one event loop has)."""
 
 
 def hidden_cap_notes(rows: Sequence[Summary]) -> list[str]:
@@ -150,6 +153,14 @@ def hidden_cap_notes(rows: Sequence[Summary]) -> list[str]:
         if achieved is None or expected is None or row.bound_by or row.residual_s is None:
             continue
         if achieved < HIDDEN_CAP * expected and row.residual_s > HIDDEN_CAP * row.wall_median_s:
+            if row.cpu_busy is not None and row.cpu_busy >= CPU_BOUND:
+                lines.append(
+                    f"{row.strategy} at {row.tasks} tasks ran as if about {fmt_sig(achieved)} at a time "
+                    f"({fmt_sig(expected)} possible) with this process's CPU busy {row.cpu_busy:.0%} of the wall "
+                    "time: the client's own work per task (in the library, the event loop or the threads, one GIL for all), "
+                    "not the I/O, bound it; more concurrency cannot help, more processes can (processes: k)"
+                )
+                continue
             lines.append(
                 f"{row.strategy} at {row.tasks} tasks ran as if about {fmt_sig(achieved)} at a time "
                 f"({fmt_sig(expected)} possible): a limit outside iobench held it back, such as a connection pool, an "
@@ -179,8 +190,7 @@ def failure_notes(result: ScenarioResult, rows: Sequence[Summary]) -> list[str]:
     lines = []
     for row in rows:
         if row.failures:
-            shown = "; ".join(f"{text} ×{count}" for text, count in row.failures)
-            lines.append(f"failures of {row.strategy} at {row.tasks} tasks: {shown}")
+            lines.append(f"failures of {row.strategy} at {row.tasks} tasks: {row.failure_text()}")
     stopped = {label: reason for p in result.points for label, reason in p.abandoned.items()}
     lines += [f"{label} was stopped: {reason}" for label, reason in stopped.items()]
     words = " ".join(text for row in rows for text, _ in row.failures)

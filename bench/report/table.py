@@ -83,6 +83,7 @@ def _secondary(cells: Cells, head: dict[str, str], rate_name: str) -> list[str]:
         f"overhead {fig['overhead']}",
         f"queueing {fig['queueing']}",
         f"concurrency {fig['conc.']}",
+        *([f"cpu {fig['cpu']}"] if fig["cpu"] != NA else []),
         f"{fig['req/s']} {rate_name}" if fig["req/s"] != NA else f"{rate_name} {NA}",
         f"p50/p90/p99 {fig['p50/p90/p99']}",
     ]

@@ -19,6 +19,7 @@ Schema history (``schema_version``):
        cap concurrency, by display name); scenarios: driver (what the target says of itself: description, rate
        unit, delay label, sockets); the file: plugins (plugin module -> the items it registered). Files without
        them get them filled in when read, from what their version of iobench did (``bench.results.files``).
+       Runs: messages, connections_opened and cpu_ns (None or empty in older files: not recorded).
 """
 
 from __future__ import annotations
@@ -126,6 +127,9 @@ class RunResult(_Frozen):
     cap_names: dict[str, str] = Field(default_factory=dict)
     """The keys of ``limits`` that cap how many tasks run at once, with their display names ('semaphore',
     'thread pool', 'connector limit'): they enter the ideal time, and the report names the one that bound."""
+    cpu_ns: int | None = None
+    """CPU time this process spent during the timed region (every thread: the loop, the worker threads), ns;
+    None when not recorded (client processes, older files). Near the wall time: the client's CPU bound the run."""
 
     @property
     def tasks(self) -> int:

@@ -144,6 +144,13 @@ class Summary:
     """Most connections opened in one run (warm-up and reconnects), when the client counts them."""
     planned_connections: int = 0
     """The connections the run meant to hold: its effective concurrency."""
+    cpu_busy: float | None = None
+    """This process's CPU time / wall time, median over the complete runs (1.0: one core busy throughout; above it,
+    threads on several cores); None when not recorded. Near 1: the client's own work, not the I/O, bound the run."""
+
+    def failure_text(self, most: int | None = None) -> str:
+        """The failures as one line, ``most`` messages at most: 'MaxConnectionsError: Too many connections ×450'."""
+        return "; ".join(f"{text} ×{count}" for text, count in self.failures[:most])
 
 
 @dataclass(frozen=True)
@@ -256,15 +263,18 @@ def unexplained(
     source: str = "delivered",
     speedup: Interval | None = None,
     tasks: int = 0,
+    other_code: str = "",
 ) -> str | None:
     """What the model cannot explain over the whole interval, or None: a speedup above the task count, efficiency
-    above 100% (the run beat its ideal), or a negative remainder once the overhead is added."""
+    above 100% (the run beat its ideal), or a negative remainder once the overhead is added. ``other_code``: how the
+    row's tasks differ from the runs its service times came from (another client stack), the likeliest reason."""
     level = format_level(wall.level)
     if ideal_s is not None and wall.high > 0 and ideal_s / wall.high > 1:
         why = (
             "the delays delivered were shorter than modelled"
             if source in ("delivered", "requested")
-            else f"the tasks needed less than their service times from {_SOURCES.get(source, source)}: {TICK_REASONS}"
+            else f"the tasks needed less than their service times from {_SOURCES.get(source, source)}: "
+            + (f"{other_code}; or {TICK_REASONS}" if other_code else TICK_REASONS)
         )
         best = ideal_s / wall.high
         return f"faster than the ideal over its whole {level} interval (efficiency {best:.0%} at best): {why}"
@@ -279,6 +289,16 @@ def unexplained(
             f"({speedup.low:.3g}x at least): no schedule of {tasks} independent tasks does that; {TICK_REASONS}"
         )
     return None
+
+
+def _other_code(runs: Sequence[RunResult], baseline: Sequence[RunResult], source: str) -> str:
+    """How a row's tasks differ from the sequential runs its service times came from ('' when they do not)."""
+    if source != "sequential" or not baseline or not runs or baseline[0].stack == runs[0].stack:
+        return ""
+    return (
+        f"its tasks run as {runs[0].stack}, the sequential runs as {baseline[0].stack} "
+        "(other code, such as another client or a sync callable, may need less time per task)"
+    )
 
 
 _SOURCES = {"reported": "the server's answers", "sequential": "the sequential runs", "estimate": "a sample"}
@@ -330,6 +350,7 @@ def _summarise_strategy(
     tasks_run = sum(r.tasks for r in runs)
     complete_runs = [r for r in runs if r.complete]
     inflight = [m for m in map(mean_inflight, complete_runs) if m is not None]
+    busy = [r.cpu_ns / r.wall_ns for r in complete_runs if r.cpu_ns is not None and r.wall_ns > 0]
     opened = [r.connections_opened for r in runs if r.connections_opened is not None]
     return Summary(
         scenario=scenario,
@@ -369,7 +390,11 @@ def _summarise_strategy(
         residual_s=wall - ideal - overhead if ideal is not None and overhead is not None and complete else None,
         residual_kind=strategy.remainder_label(point.tasks, bounds, k),
         ideal_source=ideal_source,
-        unexplained=unexplained(ideal, overhead, wall_ci, ideal_source, speedup_ci, point.tasks) if complete else None,
+        unexplained=unexplained(
+            ideal, overhead, wall_ci, ideal_source, speedup_ci, point.tasks, _other_code(runs, baseline, ideal_source)
+        )
+        if complete
+        else None,
         requests_per_s=point.tasks / wall if complete and wall > 0 else None,
         latency_ms=_p50_90_99(latencies),
         wait_ms=_p50_90_99(waits) if waits_recorded else {},
@@ -378,6 +403,7 @@ def _summarise_strategy(
         speedup_values=paired_speedups(by_round, spec.label) if speedup is not None else (),
         **_gc_figures(runs),
         mean_inflight=median(inflight) if inflight else None,
+        cpu_busy=median(busy) if busy else None,
         achieved_concurrency=service_sum / wall if service_sum is not None and complete and wall > 0 else None,
         expected_concurrency=service_sum / ideal if service_sum is not None and ideal else None,
         failures=failure_groups(runs),
@@ -457,5 +483,5 @@ def summary_record(row: Summary) -> dict[str, Any]:
     for q, value in row.wait_ms.items():
         record[f"wait_p{q}_ms"] = value
     record["warnings"] = "; ".join(row.warnings)
-    record["failures"] = "; ".join(f"{text} ×{count}" for text, count in row.failures)
+    record["failures"] = row.failure_text()
     return record

@@ -15,6 +15,7 @@ import contextlib
 import gc
 import resource
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -44,6 +45,8 @@ class Timing:
     """The first failure, when it raised."""
     gc: GcWatch
     """The garbage collector's passes during the timed region (paused there if the scenario says ``gc: false``)."""
+    cpu_ns: int
+    """CPU time of this process (all its threads) during the timed region."""
 
 
 def first_failure(exc: BaseException) -> str:
@@ -84,14 +87,16 @@ async def _timed_async(strategy: AsyncStrategy, driver: Driver[Any], recorder: R
         outcome, reason = "ok", ""
         collect_garbage()
         with GcWatch(pause=not driver.scenario.gc) as watch:
+            cpu = time.process_time_ns()
             recorder.begin()
             try:
                 await strategy.run(n, task)
             except Exception as exc:  # the idiom's reaction to a failed task, or a strategy's own bug: record it
                 outcome, reason = "failed", first_failure(exc)
             wall = recorder.elapsed()
+            cpu = time.process_time_ns() - cpu
         await drain(driver.scenario.timeout_s + 1.0)
-    return Timing(wall, outcome, reason, watch)
+    return Timing(wall, outcome, reason, watch, cpu)
 
 
 async def _timed_threads(
@@ -105,14 +110,16 @@ async def _timed_threads(
         outcome, reason = "ok", ""
         collect_garbage()
         with GcWatch(pause=not driver.scenario.gc) as watch:
+            cpu = time.process_time_ns()
             recorder.begin()
             try:
                 await harness(strategy.run, n, task, workers.pool)
             except Exception as exc:
                 outcome, reason = "failed", first_failure(exc)
             wall = recorder.elapsed()
+            cpu = time.process_time_ns() - cpu
         await harness(task.wait_idle, driver.scenario.timeout_s + 1.0)  # the tasks still in a thread
-    return Timing(wall, outcome, reason, watch)
+    return Timing(wall, outcome, reason, watch, cpu)
 
 
 def quiet_task_failures(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
@@ -148,6 +155,7 @@ def build_run(
     gc_passes: tuple[int, ...],
     gc_ms: float,
     clock_offsets_ns: tuple[int, ...] = (),
+    cpu_ns: int | None = None,
 ) -> RunResult:
     """The one way a RunResult is made, in one process or from merged shares: every count from the samples."""
     counts = Counts.of(samples.error)
@@ -175,6 +183,7 @@ def build_run(
         gc_passes=gc_passes,
         gc_ms=round(gc_ms, 3),
         stack=stack,
+        cpu_ns=cpu_ns,
     )
 
 
@@ -223,6 +232,7 @@ async def execute(
         peak_queued=recorder.peak_connecting() if connector else 0,
         gc_passes=tuple(timing.gc.passes),
         gc_ms=timing.gc.ms,
+        cpu_ns=timing.cpu_ns,
     )
 
 

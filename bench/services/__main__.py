@@ -20,9 +20,10 @@ from bench.services import SERVICES, Unavailable
 
 
 def recipes(folder: Path) -> list[tuple[str | None, list[Path]]]:
-    """The scenario files of each subfolder, with the service it needs (None for none)."""
+    """The scenario files of each subfolder (or of ``folder`` itself), with the service it needs (None for none)."""
     found = []
-    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
+    subfolders = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+    for sub in [folder, *subfolders]:
         files = sorted(p for p in sub.iterdir() if p.suffix in (".yaml", ".yml"))
         if files:
             found.append((sub.name if sub.name in SERVICES else None, files))

@@ -2,7 +2,7 @@
 told apart by what it needs installed, stopped by its PID.
 
     with POSTGRES.start(Path("/tmp/x")) as running:    # Unavailable (with the reason) when postgres is not there
-        running.env                                  # {"IOBENCH_PG_DSN": "postgresql://...@127.0.0.1:55432/postgres"}
+        running.env                                  # {"IOBENCH_PG_DSN": "postgresql://...@127.0.0.1:25432/postgres"}
 
 A service that refuses to run as root (PostgreSQL) is run as the unprivileged user its Debian package made.
 """
@@ -50,21 +50,47 @@ class Running:
 
 
 def port_free(port: int) -> bool:
-    """Nothing listens on 127.0.0.1:``port``."""
+    """A server could bind 127.0.0.1:``port`` (nothing listens there, and no socket holds it as its own port)."""
     with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
-def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None, timeout_s: float = START_TIMEOUT_S) -> None:
-    """Wait until 127.0.0.1:``port`` accepts connections; Unavailable when the process exits or time runs out."""
+def answers(port: int) -> bool:
+    """Something accepts connections on 127.0.0.1:``port``."""
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def log_tail(log: Path | None, chars: int = 400) -> str:
+    """The end of a service's log, on one line (what it said when it would not start)."""
+    if log is None or not log.exists():
+        return ""
+    return " ".join(log.read_text(errors="replace")[-chars:].split())
+
+
+def wait_for_port(
+    port: int, proc: subprocess.Popen[bytes] | None, log: Path | None = None, timeout_s: float = START_TIMEOUT_S
+) -> None:
+    """Wait until 127.0.0.1:``port`` accepts connections; Unavailable, with the end of its ``log``, when the process
+    exits or time runs out."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if not port_free(port):
+        if answers(port):
             return
         if proc is not None and proc.poll() is not None:
-            raise Unavailable(f"the service on port {port} exited at start (exit code {proc.returncode})")
+            said = log_tail(log)
+            raise Unavailable(
+                f"the service on port {port} exited at start (exit code {proc.returncode})"
+                + (f": {said}" if said else "")
+            )
         time.sleep(0.05)
-    raise Unavailable(f"nothing answered on 127.0.0.1:{port} within {timeout_s:g} s")
+    said = log_tail(log)
+    raise Unavailable(f"nothing answered on 127.0.0.1:{port} within {timeout_s:g} s" + (f": {said}" if said else ""))
 
 
 def find(binary: str, *also: str) -> str | None:
@@ -100,6 +126,7 @@ class Service(ABC):
 
     name: str
     default_port: int
+    """Below Linux's ephemeral range (32768-60999), where a client's own socket could hold the port at start."""
     port_variable: str
     """The environment variable that moves it to another port."""
 

@@ -45,7 +45,7 @@ class Nginx(Service):
     """nginx on 127.0.0.1 with a 20 ms ``echo_sleep``."""
 
     name = "nginx"
-    default_port = 58080
+    default_port = 28080
     port_variable = "IOBENCH_NGINX_PORT"
 
     def missing(self) -> str | None:
@@ -69,7 +69,7 @@ class Nginx(Service):
         proc = subprocess.Popen(
             [binary, "-c", str(config), "-p", str(workdir)], stdout=log, stderr=subprocess.STDOUT, cwd=workdir
         )
-        wait_for_port(port, proc)
+        wait_for_port(port, proc, workdir / "log")
         return Running(self.name, port, proc.pid, {"IOBENCH_NGINX_URL": f"http://127.0.0.1:{port}"}, (), None, workdir)
 
 

@@ -20,7 +20,7 @@ class Postgres(Service):
     """PostgreSQL on 127.0.0.1."""
 
     name = "postgres"
-    default_port = 55432
+    default_port = 25432
     port_variable = "IOBENCH_PG_PORT"
 
     def missing(self) -> str | None:
@@ -53,7 +53,7 @@ class Postgres(Service):
         if started.returncode:
             log = (workdir / "log").read_text(errors="replace")[-400:] if (workdir / "log").exists() else ""
             raise Unavailable(f"postgres: pg_ctl start failed: {started.stderr.strip()[-200:]} {log}")
-        wait_for_port(port, None)
+        wait_for_port(port, None, workdir / "log")
         pid = int((data / "postmaster.pid").read_text().split()[0])
         dsn = f"postgresql://postgres@127.0.0.1:{port}/postgres"
         stop = [pg_ctl, "-D", str(data), "-m", "fast", "stop"]

@@ -14,7 +14,7 @@ class Redis(Service):
     """redis-server on 127.0.0.1."""
 
     name = "redis"
-    default_port = 56379
+    default_port = 26379
     port_variable = "IOBENCH_REDIS_PORT"
 
     def missing(self) -> str | None:
@@ -32,7 +32,7 @@ class Redis(Service):
         ]  # fmt: skip
         log = open(workdir / "log", "wb")  # noqa: SIM115 (the server writes to it until it stops)
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=workdir)
-        wait_for_port(port, proc)
+        wait_for_port(port, proc, workdir / "log")
         return Running(
             self.name, port, proc.pid, {"IOBENCH_REDIS_URL": f"redis://127.0.0.1:{port}/0"}, (), None, workdir
         )

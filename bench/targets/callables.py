@@ -26,7 +26,7 @@ from bench.errors import ScenarioError
 from bench.plugins import importable_here
 from bench.scenario.model import Scenario
 from bench.scenario.target_models import CallableTarget
-from bench.strategies import BlockingStrategy, Strategy
+from bench.strategies import BlockingStrategy, Limits, Strategy
 from bench.targets.base import Stamps, register_driver, with_timeout
 from bench.targets.clients.base import Answer, AsyncOp, SyncOp
 from bench.targets.sleep import HarnessDriver
@@ -131,6 +131,13 @@ class CallableDriver(HarnessDriver[CallableTarget]):
     def describe(self) -> str:
         """The function's import path."""
         return self.target.callable
+
+    def limits(self, strategy: Strategy) -> Limits:
+        """The caps the scenario says the callable's own code has (``pool:``), for the asyncio strategies."""
+        if isinstance(strategy, BlockingStrategy) or not self.target.pool:
+            return Limits()
+        keys = {f"pool:{name}": name for name in self.target.pool}
+        return Limits({key: self.target.pool[name] for key, name in keys.items()}, keys)
 
     @contextlib.asynccontextmanager
     async def open_async(self, stamps: Stamps, strategy: Strategy, connections: int) -> AsyncIterator[AsyncOp]:

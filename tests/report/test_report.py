@@ -30,7 +30,7 @@ from tests.conftest import DATA
 STORED = read_results(DATA / "results-v1.json")
 
 HEADER = (
-    "| tasks | strategy | median | CI 75% | speedup [CI 75%] | ideal | overhead | queueing | eff. | conc. | req/s "
+    "| tasks | strategy | median | CI 75% | speedup [CI 75%] | ideal | overhead | queueing | eff. | conc. | cpu | req/s "
     "| p50/p90/p99 | errors |"
 )
 WIDE = (  # [min, max] of 23.6, 24.5, 64.5 ms reaches 75%; 64.5 / 23.6 = 2.7 > 1.6 (bench.results.stats.WIDE_RATIO)
@@ -44,11 +44,11 @@ EXPECTED_MARKDOWN = f"""## iobench report
 ### fixture — small stored run for report and chart tests
 
 {HEADER}
-|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
-| 3 | sequential | 51.2 ms | 51.1–51.3 ms | 1.00x | 43.1 ms | - | - | 84% | 0.843 | 58.6 | 15.5/23.8/23.9 ms | 0 |
-| 3 | gather | 24.0 ms | 23.8–26.2 ms | 2.13x [1.95–2.15] | 21.3 ms | - | - | 89% | 1.80 | 125 | 15.0/23.7/25.7 ms | 0 |
-| 8 | sequential | 124.7 ms | 124.4–125.0 ms | 1.00x | 106.6 ms | - | - | 86% | 0.855 | 64.2 | 15.9/22.6/23.4 ms | 0 |
-| 8 | gather | 24.5 ms | 23.6–64.5 ms | 5.08x [1.93–5.28] | 21.3 ms | - | - | 87% | 4.36 | 327 | 20.3/45.6/61.1 ms | 0 |
+|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+| 3 | sequential | 51.2 ms | 51.1–51.3 ms | 1.00x | 43.1 ms | - | - | 84% | 0.843 | - | 58.6 | 15.5/23.8/23.9 ms | 0 |
+| 3 | gather | 24.0 ms | 23.8–26.2 ms | 2.13x [1.95–2.15] | 21.3 ms | - | - | 89% | 1.80 | - | 125 | 15.0/23.7/25.7 ms | 0 |
+| 8 | sequential | 124.7 ms | 124.4–125.0 ms | 1.00x | 106.6 ms | - | - | 86% | 0.855 | - | 64.2 | 15.9/22.6/23.4 ms | 0 |
+| 8 | gather | 24.5 ms | 23.6–64.5 ms | 5.08x [1.93–5.28] | 21.3 ms | - | - | 87% | 4.36 | - | 327 | 20.3/45.6/61.1 ms | 0 |
 
 - target: local server; connector limit: none (aiohttp's default of 100 is lifted); loop: asyncio
 - ideal from the delays asked for
@@ -58,9 +58,9 @@ EXPECTED_MARKDOWN = f"""## iobench report
 ### fixture-fixed — small stored run for report and chart tests
 
 {HEADER}
-|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
-| 5 | sequential | 60.1 ms | 59.7–60.2 ms | 1.00x | 50.0 ms | - | - | 83% | 0.832 | 83.2 | 12.0/12.2/12.7 ms | 0 |
-| 5 | gather | 13.6 ms | 13.6–13.9 ms | 4.38x [4.31–4.44] | 10.0 ms | - | - | 73% | 3.67 | 367 | 12.9/13.3/13.5 ms | 0 |
+|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+| 5 | sequential | 60.1 ms | 59.7–60.2 ms | 1.00x | 50.0 ms | - | - | 83% | 0.832 | - | 83.2 | 12.0/12.2/12.7 ms | 0 |
+| 5 | gather | 13.6 ms | 13.6–13.9 ms | 4.38x [4.31–4.44] | 10.0 ms | - | - | 73% | 3.67 | - | 367 | 12.9/13.3/13.5 ms | 0 |
 
 - target: local server; connector limit: none (aiohttp's default of 100 is lifted); loop: asyncio
 - ideal from the delays asked for
@@ -88,11 +88,11 @@ def test_calibration_splits_the_time_into_ideal_overhead_and_queueing() -> None:
     assert sequential.residual_s == pytest.approx(sequential.wall_median_s - 0.050 - 0.005)
     lines = markdown_report(STORED.model_copy(update={"scenarios": (fixed,)})).splitlines()
     assert (
-        "| 5 | sequential | 60.1 ms | 59.7–60.2 ms | 1.00x | 50.0 ms | 5.0 ms | (5.1 ms) | 83% | 0.832 | 83.2 "
+        "| 5 | sequential | 60.1 ms | 59.7–60.2 ms | 1.00x | 50.0 ms | 5.0 ms | (5.1 ms) | 83% | 0.832 | - | 83.2 "
         "| 12.0/12.2/12.7 ms | 0 |"
     ) in lines
     assert (  # all at once: the remainder is queueing, not in brackets (13.63 - 10 - 1 ms)
-        "| 5 | gather | 13.6 ms | 13.6–13.9 ms | 4.38x [4.31–4.44] | 10.0 ms | 1.0 ms | 2.6 ms | 73% | 3.67 | 367 "
+        "| 5 | gather | 13.6 ms | 13.6–13.9 ms | 4.38x [4.31–4.44] | 10.0 ms | 1.0 ms | 2.6 ms | 73% | 3.67 | - | 367 "
         "| 12.9/13.3/13.5 ms | 0 |"
     ) in lines
     assert "- (queueing in brackets): one request at a time, so nothing queues; the remainder is model error" in lines
@@ -267,6 +267,7 @@ def test_wide_table_has_every_column() -> None:
         "queueing",
         "eff.",
         "conc.",
+        "cpu",
         "req/s",
         "p50/p90/p99",
         "errors",
@@ -311,9 +312,9 @@ def test_a_failed_sequential_withholds_only_the_speedup_of_the_other_rows() -> N
     broken = fixed.model_copy(update={"points": (point.model_copy(update={"runs": runs}),)})
     lines = [line.rstrip() for line in _render(broken, 160).splitlines()]
     assert lines[3:] == [
-        "    5  sequential  60.1 ms  59.7–60.2 ms             -  50.0 ms         -         -     -      -      -  "
+        "    5  sequential  60.1 ms  59.7–60.2 ms             -  50.0 ms         -         -     -      -    -      -  "
         "12.0/12.2/12.7 ms  1 failed",
-        "       gather      13.6 ms  13.6–13.9 ms             -  10.0 ms         -         -   73%   3.67    367  "
+        "       gather      13.6 ms  13.6–13.9 ms             -  10.0 ms         -         -   73%   3.67    -    367  "
         "12.9/13.3/13.5 ms         0",
         "target: local server; connector limit: none (aiohttp's default of 100 is lifted); loop: asyncio",
         "ideal from the delays asked for",

@@ -22,6 +22,31 @@ _THREAD = threading.local()
 """This thread's connections, by origin: they outlive every op, as a program's thread-local client would."""
 
 
+class _Counted(http.client.HTTPConnection):
+    """An HTTPConnection that says when it opens its socket: at first use, and again each time it reconnects
+    (http.client does so on its own after a server's ``Connection: close``)."""
+
+    on_opened: Callable[[], None] | None = None
+
+    def connect(self) -> None:
+        """Open the socket, and say so."""
+        super().connect()
+        if self.on_opened is not None:
+            self.on_opened()
+
+
+class _CountedTls(http.client.HTTPSConnection):
+    """The same for HTTPS."""
+
+    on_opened: Callable[[], None] | None = None
+
+    def connect(self) -> None:
+        """Open the socket and the TLS session, and say so."""
+        super().connect()
+        if self.on_opened is not None:
+            self.on_opened()
+
+
 def _connections() -> dict[Origin, http.client.HTTPConnection]:
     found: dict[Origin, http.client.HTTPConnection] | None = getattr(_THREAD, "connections", None)
     if found is None:
@@ -53,10 +78,9 @@ class HttpSyncOp:
         connection = connections.get(self.origin)
         if connection is None:
             https, host, port = self.origin
-            kind = http.client.HTTPSConnection if https else http.client.HTTPConnection
+            kind = _CountedTls if https else _Counted
             connection = connections[self.origin] = kind(host, port, timeout=self.timeout_s)
-            if self.on_opened is not None:
-                self.on_opened()
+        connection.on_opened = self.on_opened  # type: ignore[attr-defined]  (this run's recorder)
         return connection
 
     def get(self, path: str) -> Answer:

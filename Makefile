@@ -60,13 +60,13 @@ perf: $(STAMP)
 
 ## make lint: ruff and mypy --strict
 lint: $(STAMP)
-	$(BIN)/ruff check bench tests iobench
-	$(BIN)/ruff format --check bench tests iobench
+	$(BIN)/ruff check bench tests iobench scenarios
+	$(BIN)/ruff format --check bench tests iobench scenarios
 	$(BIN)/mypy
 
 fmt: $(STAMP)
-	$(BIN)/ruff format bench tests iobench
-	$(BIN)/ruff check --fix bench tests iobench
+	$(BIN)/ruff format bench tests iobench scenarios
+	$(BIN)/ruff check --fix bench tests iobench scenarios
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis .benchmarks

@@ -167,7 +167,8 @@ class Cells:
 
 
 FIGURES = (
-    "median", "CI", "speedup [CI]", "ideal", "overhead", "queueing", "eff.", "conc.", "cpu", "req/s", "p50/p90/p99", "errors"
+    "median", "CI", "speedup [CI]", "ideal", "overhead", "queueing", "eff.", "conc.", "cpu", "req/s", "p50/p90/p99",
+    "errors",
 )  # fmt: skip
 """The figures of a row, in the wide table's order."""
 MAIN = ("median", "CI", "speedup [CI]", "eff.", "errors")

@@ -157,8 +157,8 @@ def hidden_cap_notes(rows: Sequence[Summary]) -> list[str]:
                 lines.append(
                     f"{row.strategy} at {row.tasks} tasks ran as if about {fmt_sig(achieved)} at a time "
                     f"({fmt_sig(expected)} possible) with this process's CPU busy {row.cpu_busy:.0%} of the wall "
-                    "time: the client's own work per task (in the library, the event loop or the threads, one GIL for all), "
-                    "not the I/O, bound it; more concurrency cannot help, more processes can (processes: k)"
+                    "time: the client's own work per task (in the library, the event loop or the threads, one GIL "
+                    "for all), not the I/O, bound it; more concurrency cannot help, more processes can (processes: k)"
                 )
                 continue
             lines.append(

@@ -75,7 +75,9 @@ class CallableTarget(Record):
     before any timed run (to open that thread's connection); what it returns is the sync callable's ``state``."""
     thread_teardown: Annotated[str, Strict()] | None = None
     """``package.module:function``: a plain ``def thread_teardown(state)`` run in each worker thread at the end."""
-    pool: dict[Annotated[str, Field(min_length=1, max_length=60)], Annotated[int, Strict(), Field(ge=1)]] = {}
+    pool: dict[Annotated[str, Field(min_length=1, max_length=60)], Annotated[int, Strict(), Field(ge=1)]] = Field(
+        default_factory=dict
+    )
     """The caps your own code puts on the asyncio strategies, named: ``{asyncpg pool: 10}``. iobench cannot see
     inside the callable; told, it counts the cap in the ideal and names it when it binds, as it does its own."""
 

@@ -47,8 +47,8 @@ class _CountedTls(http.client.HTTPSConnection):
             self.on_opened()
 
 
-def _connections() -> dict[Origin, http.client.HTTPConnection]:
-    found: dict[Origin, http.client.HTTPConnection] | None = getattr(_THREAD, "connections", None)
+def _connections() -> dict[Origin, _Counted | _CountedTls]:
+    found: dict[Origin, _Counted | _CountedTls] | None = getattr(_THREAD, "connections", None)
     if found is None:
         found = _THREAD.connections = {}
     return found
@@ -73,14 +73,14 @@ class HttpSyncOp:
         self.timeout_s = timeout_s
         self.on_opened = on_opened
 
-    def _connection(self) -> http.client.HTTPConnection:
+    def _connection(self) -> _Counted | _CountedTls:
         connections = _connections()
         connection = connections.get(self.origin)
         if connection is None:
             https, host, port = self.origin
             kind = _CountedTls if https else _Counted
             connection = connections[self.origin] = kind(host, port, timeout=self.timeout_s)
-        connection.on_opened = self.on_opened  # type: ignore[attr-defined]  (this run's recorder)
+        connection.on_opened = self.on_opened  # this run's recorder
         return connection
 
     def get(self, path: str) -> Answer:

@@ -5,12 +5,12 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS ?= dev,uvloop
+EXTRAS ?= dev,uvloop,real
 # Compiled bytecode is cached, as Python does by default: every test and client process imports the whole package,
 # and an environment that sets PYTHONDONTWRITEBYTECODE makes each of them compile it again (collection alone: 6 s).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: bench bench-full bench-pytest test test-fast lint fmt check perf clean venv
+.PHONY: bench bench-full bench-real bench-pytest test test-fast lint fmt check perf clean venv
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "iobench needs Python 3.11 or newer (python3.11, python3.12, ...) on PATH"; exit 2; }
@@ -28,6 +28,11 @@ bench: $(STAMP)
 ## make bench-full: the shipped scenarios and the heavy ones (scenarios/heavy/)
 bench-full: $(STAMP)
 	$(BIN)/iobench run scenarios scenarios/heavy
+
+## make bench-real: the recipes of scenarios/real against real services started on 127.0.0.1 for the run and
+## stopped after: PostgreSQL, Redis and nginx when their Debian packages are installed; files and subprocesses always
+bench-real: $(STAMP)
+	$(BIN)/python -m bench.services run scenarios/real $(if $(RUN_ARGS),-- $(RUN_ARGS))
 
 ## make bench-pytest: the project's own async benchmarks under pytest-benchmark (saved in .benchmarks/)
 bench-pytest: $(STAMP)

@@ -246,6 +246,8 @@ def run_point(
             failure = everything_failed(run)
             if failure and not asks:
                 record.abandoned[label] = f"every task of a run failed ({failure}); its later runs were skipped"
+                if rnd.warmup:  # kept, so the report shows the failures in their own words
+                    record.keep(run)
             progress.run_done(label, point.tasks)
         if not rnd.warmup:
             measured_s += time.monotonic() - started

@@ -45,7 +45,10 @@ class Postgres(Service):
         )  # fmt: skip
         if made.returncode:
             raise Unavailable(f"postgres: initdb failed: {made.stderr.strip()[-300:]}")
-        options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off"
+        options = (
+            f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off "
+            "-c log_connections=on"  # each session in the log: the tests count what a run opened
+        )
         started = subprocess.run(
             [pg_ctl, "-D", str(data), "-o", options, "-l", str(workdir / "log"), "-w", "-t", "60", "start"],
             user=user, capture_output=True, text=True, timeout=90, check=False, cwd=workdir,

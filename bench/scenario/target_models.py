@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Discriminator, Field, Strict, Tag, field_validator, model_validator
 
 from bench import plugins
-from bench.limits import MAX_BYTES
+from bench.limits import MAX_BYTES, MAX_NAME, MAX_URL
 from bench.scenario.base import Record
 from bench.scenario.latency import Latency
 
@@ -54,9 +54,9 @@ class CallableTarget(Record):
     """The user's own function, ``package.module:function``, called with the task index."""
 
     kind: Literal["callable"] = "callable"
-    callable: Annotated[str, Strict()]
+    callable: Annotated[str, Strict(), Field(max_length=MAX_NAME)]
     """``package.module:function``: an ``async def f(i)`` for the asyncio strategies."""
-    sync_callable: Annotated[str, Strict()] | None = None
+    sync_callable: Annotated[str, Strict(), Field(max_length=MAX_NAME)] | None = None
     """``package.module:function``: a plain ``def f(i)`` for the threads strategy."""
 
     @field_validator("callable", "sync_callable", mode="after")
@@ -72,7 +72,7 @@ class UrlTarget(Record):
     *and* ``--allow-external`` on the command line: iobench never points load at a host by accident."""
 
     kind: Literal["url"]
-    url: Annotated[str, Strict()]
+    url: Annotated[str, Strict(), Field(max_length=MAX_URL)]
     allow_external: Annotated[bool, Strict()] = False
     fail_on_status: Annotated[bool, Strict()] = True
     """Count a status of 400 or above as a failed task."""
@@ -82,10 +82,7 @@ class UrlTarget(Record):
     @field_validator("url", mode="after")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"expected an http:// or https:// URL with a host, got {value!r}")
-        return value
+        return check_url(value)
 
     @model_validator(mode="after")
     def _minimal_is_plain_http(self) -> UrlTarget:
@@ -97,6 +94,36 @@ class UrlTarget(Record):
     def host(self) -> str:
         """The URL's host name."""
         return urlsplit(self.url).hostname or ""
+
+
+def check_url(value: str) -> str:
+    """``value`` if it is an http(s) URL every client reads alike (a host, a port in 1-65535, no backslash, space
+    or control character in it); ValueError saying what is wrong otherwise.
+
+    >>> check_url("http://127.0.0.1:99999/")
+    Traceback (most recent call last):
+    ValueError: port 99999 is not a port (1-65535)
+    """
+    if any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError("the URL has a space or a control character; percent-encode it")
+    try:
+        parts = urlsplit(value)
+        hostname = parts.hostname
+    except ValueError as exc:
+        raise ValueError(f"not a URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not hostname:
+        raise ValueError(f"expected an http:// or https:// URL with a host, got {value!r}")
+    if "\\" in parts.netloc:  # urlsplit reads the host after it; WHATWG parsers (and some clients) before it
+        raise ValueError(
+            f"a backslash in the host part ({parts.netloc!r}) is read differently by different clients; "
+            "write the URL without it"
+        )
+    after_host = parts.netloc.rpartition("@")[2].rpartition("]")[2]
+    text = after_host.rpartition(":")[2] if ":" in after_host else ""
+    port = int(text) if text.isascii() and text.isdigit() else None
+    if text and (port is None or not 1 <= port <= 65535):
+        raise ValueError(f"port {text if port is not None else repr(text)} is not a port (1-65535)")
+    return value
 
 
 def _target_kind(value: Any) -> str | None:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from bench import limits, plugins
 from bench.errors import ScenarioError, did_you_mean, first_error
 from bench.scenario.latency import DISTRIBUTION_MODELS, Fixed, LogNormal
+from bench.scenario import loader as loader_module
 from bench.scenario.loader import load_paths, parse_scenario, validate
 from bench.scenario.model import AdaptiveRepeats, Scenario, definition, definition_hash
 from bench.scenario.target_models import TARGET_MODELS
@@ -441,12 +442,13 @@ def test_the_built_in_registries() -> None:
 def test_the_yaml_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     made: list[object] = []
 
-    class Counting(yaml.SafeLoader):
+    class Counting(loader_module._Loader):
         def __init__(self, stream: str) -> None:
             made.append(stream)
             super().__init__(stream)
 
-    monkeypatch.setattr(yaml, "SafeLoader", Counting)
+    assert issubclass(loader_module._Loader, yaml.SafeLoader)
+    monkeypatch.setattr(loader_module, "_Loader", Counting)
     assert parse_scenario(BASE + "seed: &a 3\nwarmup: *a\n").warmup == 3
     assert len(made) == 1
 

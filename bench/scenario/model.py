@@ -36,6 +36,7 @@ from bench.scenario.latency import Distribution, add_distribution, latency_union
 from bench.scenario.target_models import TARGET_MODELS, Target, target_union
 from bench.strategies import REFERENCE, StrategySpec
 
+_ModuleName = Annotated[str, Strict(), Field(max_length=MAX_NAME)]
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 DEFAULT_PRECISION = 0.02
 """``repeats: auto`` stops once the interval's relative half-width is at most this (2%)."""
@@ -111,7 +112,7 @@ class Scenario(Record):
     and timed); false pauses it there, as ``timeit`` and ``--benchmark-disable-gc`` do (bench.collector)."""
     server: ServerOptions = ServerOptions()
     """Options of the local server (ignored by other targets)."""
-    plugins: Annotated[tuple[Annotated[str, Strict(), Field(max_length=MAX_NAME)], ...], Field(max_length=MAX_PLUGINS)] = ()
+    plugins: Annotated[tuple[_ModuleName, ...], Field(max_length=MAX_PLUGINS)] = ()
     """Plugin modules the scenario needs (a strategy, target kind or distribution of its own), imported before the
     rest of the file is read (see bench.plugins)."""
     expect: Expectations = Expectations()

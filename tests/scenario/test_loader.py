@@ -15,8 +15,8 @@ from pydantic import ValidationError
 
 from bench import limits, plugins
 from bench.errors import ScenarioError, did_you_mean, first_error
-from bench.scenario.latency import DISTRIBUTION_MODELS, Fixed, LogNormal
 from bench.scenario import loader as loader_module
+from bench.scenario.latency import DISTRIBUTION_MODELS, Fixed, LogNormal
 from bench.scenario.loader import load_paths, parse_scenario, validate
 from bench.scenario.model import AdaptiveRepeats, Scenario, definition, definition_hash
 from bench.scenario.target_models import TARGET_MODELS

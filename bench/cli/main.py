@@ -55,6 +55,7 @@ from bench.cli.signals import (
     silence_stdout,
 )
 from bench.errors import IobenchError
+from bench.results.files import os_error_text
 
 
 def _whole(text: str) -> int:
@@ -252,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("iobench: interrupted", file=sys.stderr)
         return interrupt_code()
+    except OSError as exc:  # a file a command writes (report, chart, baseline) where the system refuses it
+        print(f"iobench: error: {os_error_text(exc)}", file=sys.stderr)
+        return 2
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

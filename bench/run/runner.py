@@ -24,7 +24,7 @@ from bench import plugins
 from bench.errors import ClientProcessError, RunError, WarmupError
 from bench.loops import loop_factory
 from bench.results.environment import capture_environment
-from bench.results.files import now_utc, write_results
+from bench.results.files import ResultsSaver, now_utc
 from bench.results.records import (
     Calibration,
     DriverFacts,
@@ -289,13 +289,16 @@ def run_scenario(
 
 def run_all(
     loaded: list[tuple[Path, Scenario]],
-    results_path: Path,
+    results_path: Path | ResultsSaver,
     argv: list[str],
     progress: ProgressSink,
     allow_external: bool = False,
     engine: Engine = Engine(),
 ) -> ResultsFile:
-    """Run every scenario against a fresh local server, writing ``results_path`` after each one."""
+    """Run every scenario against a fresh local server, writing ``results_path`` after each one (through a
+    ``ResultsSaver``: passwords redacted, a fallback file if the path cannot be written)."""
+    own = not isinstance(results_path, ResultsSaver)
+    saver = ResultsSaver(results_path) if not isinstance(results_path, ResultsSaver) else results_path
     sources = preflight(loaded, allow_external)
     environment = capture_environment(argv)
     created = now_utc()
@@ -309,8 +312,10 @@ def run_all(
             scenarios=tuple(done),
             plugins=plugins.plugin_items(),
         )
-        write_results(results_path, results)
-        return results
+        kept = saver.save(results)
+        if own and saver.problem:  # a caller that handed a path, not a saver, hears of it at once
+            raise RunError(saver.problem)
+        return kept
 
     server: LocalServer | None = None
     try:

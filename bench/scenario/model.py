@@ -33,7 +33,7 @@ from bench.limits import (
 from bench.scenario.base import Record, bad_key
 from bench.scenario.expectations import Expectations
 from bench.scenario.latency import Distribution, add_distribution, latency_union
-from bench.scenario.target_models import TARGET_MODELS, Target, target_union
+from bench.scenario.target_models import TARGET_MODELS, Target, redact_userinfo, target_union
 from bench.strategies import REFERENCE, StrategySpec
 
 _ModuleName = Annotated[str, Strict(), Field(max_length=MAX_NAME)]
@@ -299,8 +299,13 @@ where its strategies and kinds were imported from (the definition names them).""
 
 
 def definition(scenario: Scenario) -> dict[str, Any]:
-    """What one measured run of the scenario does, as JSON values: the keys of ``definition_hash``."""
-    return scenario.model_dump(mode="json", exclude=set(_NOT_DEFINITION), exclude_defaults=True)
+    """What one measured run of the scenario does, as JSON values: the keys of ``definition_hash`` (a URL's
+    password left out, as results files leave it out)."""
+    data = scenario.model_dump(mode="json", exclude=set(_NOT_DEFINITION), exclude_defaults=True)
+    target = data.get("target")
+    if isinstance(target, dict) and isinstance(target.get("url"), str):
+        target["url"] = redact_userinfo(target["url"])
+    return data
 
 
 def definition_hash(scenario: Scenario) -> str:

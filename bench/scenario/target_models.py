@@ -18,6 +18,7 @@ from bench.limits import MAX_BYTES, MAX_NAME, MAX_URL
 from bench.scenario.base import Record
 from bench.scenario.latency import Latency
 
+_USERINFO = re.compile(r"(\bhttps?://)[^/?#\s\"'@]*@", re.IGNORECASE)
 _CALLABLE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 HttpClient: TypeAlias = Literal["aiohttp", "minimal"]
 """The asyncio strategies' HTTP client: aiohttp (what programs use), or iobench's minimal keep-alive client for load
@@ -94,6 +95,15 @@ class UrlTarget(Record):
     def host(self) -> str:
         """The URL's host name."""
         return urlsplit(self.url).hostname or ""
+
+
+def redact_userinfo(text: str) -> str:
+    """Every ``http(s)://user:password@`` in ``text`` as ``http(s)://***@``: what results files store of a URL.
+
+    >>> redact_userinfo("GET http://alice:s3cret@127.0.0.1/x")
+    'GET http://***@127.0.0.1/x'
+    """
+    return _USERINFO.sub(r"\1***@", text)
 
 
 def check_url(value: str) -> str:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from bench import limits
 from bench.errors import ScenarioError
 from bench.scenario.loader import load_paths, parse_scenario
+from bench.scenario.model import definition_hash
 from tests.hypotheses import FUZZ_EXAMPLES, hostile_documents
 
 BASE = "name: t\ntasks: 10\ntarget:\n  latency: {dist: fixed, ms: 20}\n"
@@ -178,3 +179,15 @@ def test_hostile_documents_exit_2_naming_the_file(tmp_path_factory: pytest.TempP
 def test_every_tag_on_an_empty_scalar_names_its_line(tag: str) -> None:
     message = error_of(BASE + f"seed: {tag} ''\n")
     assert message.startswith("s.yaml:5:"), message
+
+
+def test_the_definition_hash_never_reads_a_password() -> None:
+    """Results files store the URL redacted; its hash must not be a way back to the password either."""
+    one = parse_scenario(URL % "http://alice:s3cret@127.0.0.1:9/")
+    other = parse_scenario(URL % "http://bob:hunter2@127.0.0.1:9/")
+    assert (
+        definition_hash(one)
+        == definition_hash(other)
+        == definition_hash(parse_scenario(URL % "http://***@127.0.0.1:9/"))
+    )
+    assert definition_hash(one) != definition_hash(parse_scenario(URL % "http://127.0.0.1:9/"))

@@ -416,3 +416,33 @@ def test_ten_thousand_task_gather(tmp_path: Path) -> None:
     )
     assert sc.peak_rss_mb < 500
     assert_all_gone(run.seen)
+
+
+# --- 6. kill -9 while the charts are drawn ----------------------------------------------------------------------
+
+
+def test_kill_9_during_chart_export_leaves_no_process(tmp_path: Path) -> None:
+    """The chart pool's workers (spawned interpreters) and multiprocessing's resource tracker die with the runner:
+    none is left 10 s after a kill -9 (they once went on drawing charts for minutes)."""
+    paths = [
+        write(
+            tmp_path,
+            f"c{i}",
+            f"name: c{i}\ntasks: [2, 4]\ntarget: {{kind: sleep, latency: {{dist: fixed, ms: 1}}}}\n"
+            "strategies: [sequential, gather]\nrepeats: 2\nwarmup: 0\n",
+        )
+        for i in range(4)
+    ]
+    args = ["run", *paths, "-o", str(tmp_path / "r" / "run.json"), "-q", "--plots-dir", str(tmp_path / "plots")]
+    with watched(args, tmp_path) as run:
+        deadline = time.monotonic() + 60
+        while not any("multiprocessing" in cmdline for cmdline in dict(run.seen).values()):
+            assert run.proc.poll() is None, f"the runner ended before exporting in workers: {run.stderr()}"
+            assert time.monotonic() < deadline, "no export worker appeared"
+            time.sleep(0.01)
+        time.sleep(0.3)  # the workers are importing matplotlib or drawing
+        run.proc.kill()
+        run.wait(10)
+        workers = {pid: cmd for pid, cmd in dict(run.seen).items() if "multiprocessing" in cmd}
+    assert workers
+    assert_all_gone(run.seen, within_s=10)

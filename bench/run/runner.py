@@ -269,13 +269,21 @@ def run_scenario(
     except ServerDied as exc:
         return record.result("failed", str(exc))
     except ServerSilent as exc:
-        return record.result("failed", server_gone() or f"the local server did not answer: {exc}")
+        return record.result(
+            "failed",
+            _death(server_gone, DEATH_WAIT_S if server is not None else 0.0)
+            or f"the local server did not answer: {exc}",
+        )
     except WarmupError as exc:
-        return record.result("failed", server_gone() or f"the connection pool could not be warmed: {exc}")
+        return record.result(
+            "failed",
+            _death(server_gone, DEATH_WAIT_S if server is not None else 0.0)
+            or f"the connection pool could not be warmed: {exc}",
+        )
     except ClientProcessError as exc:
-        return record.result("failed", server_gone() or str(exc))
+        return record.result("failed", _death(server_gone, DEATH_WAIT_S if server is not None else 0.0) or str(exc))
     except RunError as exc:
-        return record.result("failed", server_gone() or str(exc))
+        return record.result("failed", _death(server_gone, DEATH_WAIT_S if server is not None else 0.0) or str(exc))
     except BaseException:  # Ctrl-C, SIGTERM: the children are mid-run and not listening; stop them at once
         if pool is not None:
             pool.stop(graceful=False)
@@ -342,6 +350,19 @@ def run_all(
     finally:
         if server is not None:
             server.stop()
+
+
+DEATH_WAIT_S = 1.0
+"""After a failure, how long the runner waits to see whether the server died (a reset connection arrives before
+the kernel reports the process's exit): the reason is then its exit, as the README says, not the symptom."""
+
+
+def _death(server_gone: Callable[[], str | None], wait_s: float = DEATH_WAIT_S) -> str | None:
+    """The server's exit, if it exited now or within ``wait_s``; None if it is alive."""
+    deadline = time.monotonic() + wait_s
+    while (gone := server_gone()) is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return gone
 
 
 def _death_watch(server: LocalServer | None) -> Callable[[], str | None]:

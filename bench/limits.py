@@ -32,7 +32,8 @@ MAX_TASK_COUNTS = 64
 """Most task counts in one scenario's sweep (each listed once)."""
 MAX_SAMPLES = 5_000_000
 """Most task runs one scenario may record (task counts x strategies x the most rounds it can run): each keeps its
-samples in memory (about 200 bytes) and in the results file (about 70) until the scenario is saved."""
+samples in memory (about 230 bytes: 5,000,000 are about 1.1 GB) and in the results file (about 45 bytes) until the
+scenario is saved."""
 MAX_SCENARIO_BYTES = 256 * 1024
 """Largest scenario file, in bytes (the shipped ones are under 2 KB; PyYAML's pure-Python parser, the one that
 words errors best, reads about 60 KB a second on a busy machine)."""

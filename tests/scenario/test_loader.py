@@ -267,7 +267,9 @@ def test_loader_never_raises_anything_but_its_own_error_on_any_text(text: str) -
     st.fixed_dictionaries(
         {
             "name": st.from_regex(r"[a-z][a-z0-9_-]{0,10}", fullmatch=True),
-            "tasks": st.one_of(st.integers(1, 1000), st.lists(st.integers(1, 1000), min_size=1, max_size=5)),
+            "tasks": st.one_of(
+                st.integers(1, 1000), st.lists(st.integers(1, 1000), min_size=1, max_size=5, unique=True)
+            ),
             "target": st.fixed_dictionaries(
                 {"latency": st.fixed_dictionaries({"dist": st.just("fixed"), "ms": st.floats(0, 60000)})}
             ),

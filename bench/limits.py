@@ -29,3 +29,23 @@ MAX_FAILURE_MESSAGES = 20
 """Distinct failure messages kept per run; the tasks beyond them share one last entry that says so."""
 MAX_MESSAGE_CHARS = 300
 """Longest failure message kept, in characters (the rest is cut, with an ellipsis)."""
+MAX_STRATEGIES = 64
+"""Most strategies in one scenario: the balanced round order (a Williams square) is n x n, so 20,000 strategies took
+5 GB before a single request."""
+MAX_TASK_COUNTS = 64
+"""Most task counts in one scenario's sweep (each listed once)."""
+MAX_SAMPLES = 5_000_000
+"""Most task runs one scenario may record (task counts x strategies x the most rounds it can run): each keeps its
+samples in memory (about 230 bytes: 5,000,000 are about 1.1 GB) and in the results file (about 45 bytes) until the
+scenario is saved."""
+MAX_SCENARIO_BYTES = 256 * 1024
+"""Largest scenario file, in bytes (the shipped ones are under 2 KB; PyYAML's pure-Python parser, the one that
+words errors best, reads about 60 KB a second on a busy machine)."""
+MAX_TEXT = 10_000
+"""Longest free text in a scenario (``description``), in characters."""
+MAX_URL = 8192
+"""Longest URL, in characters (what common servers accept in a request line)."""
+MAX_NAME = 512
+"""Longest dotted name (``package.module:function``, a plugin module), in characters."""
+MAX_PLUGINS = 64
+"""Most plugin modules one scenario may name."""

@@ -65,3 +65,70 @@ confidence_levels = st.sampled_from([0.5, 0.8, 0.9, 0.95, 0.99])
 
 round_timings_s = st.lists(st.floats(min_value=1e-4, max_value=10.0), min_size=2, max_size=60)
 """Wall times of 2 to 60 rounds, in seconds."""
+
+HOSTILE_VALUES = st.sampled_from(
+    [
+        *(f"!!{tag} ''" for tag in ("int", "float", "bool", "null", "timestamp", "binary", "str", "merge", "value")),
+        *(f"!!{tag} x" for tag in ("int", "float", "bool", "timestamp", "binary")),
+        "!!seq []",
+        "!!map {}",
+        "!!set {a: null}",
+        "!!omap [{a: 1}]",
+        "!!pairs [[1, 2]]",
+        "[1]",
+        "[[1]]",
+        "{a: 1}",
+        "[{a: 1}]",
+        "{[1]: 2}",
+        "{? {a: 1} : 2}",
+        "{name: [1]}",
+        "{name: {a: 1}}",
+        "''",
+        "~",
+        ".nan",
+        "-.inf",
+        "-1",
+        "99999999999999999999999",
+        "0x10",
+        "2001-12-14",
+    ]
+)
+"""Values that go where text, numbers or mappings belong: explicit tags on empty scalars, unhashable keys,
+mappings and lists where text goes, numbers out of any range."""
+
+
+@st.composite
+def hostile_documents(draw: st.DrawFn, base: str) -> str:
+    """A scenario document with hostile values in some of its slots (text, numbers, names, URLs, keys)."""
+
+    def slot(default: str) -> str:
+        return draw(st.one_of(st.just(default), HOSTILE_VALUES))
+
+    target = draw(
+        st.sampled_from(["latency", "url", "callable", "kind"]).map(
+            lambda kind: {
+                "latency": "{{latency: {{dist: {0}, ms: {1}}}, client: {2}}}",
+                "url": "{{kind: url, url: {0}, allow_external: {1}, client: {2}}}",
+                "callable": "{{callable: {0}, sync_callable: {1}, kind: {2}}}",
+                "kind": "{{kind: {0}, latency: {1}, error_kind: {2}}}",
+            }[kind]
+        )
+    )
+    target = target.format(slot("fixed"), slot("20"), slot("aiohttp"))
+    strategies = f"[{slot('sequential')}, {{bounded: {{limit: {slot('3')}}}}}, {{name: {slot('gather')}}}]"
+    lines = [
+        f"name: {slot('t')}",
+        f"tasks: {slot('[3, 10]')}",
+        f"target: {target}",
+        f"strategies: {strategies}",
+        f"repeats: {slot('auto')}",
+        f"precision: {slot(repr('5%'))}",
+        f"seed: {slot('1')}",
+        f"loop: {slot('asyncio')}",
+        f"plugins: [{slot('json')}]",
+        f"expect: {{speedup: {{{slot('gather')}: {slot(repr('>= 1'))}}}}}",
+        f"description: {slot('d')}",
+    ]
+    kept = draw(st.lists(st.sampled_from(lines), min_size=1, max_size=len(lines), unique=True))
+    extra = draw(st.sampled_from(["", "[1]: x\n", "{a: 1}: x\n", "? [a]\n: b\n", "<<: {name: [1]}\n"]))
+    return "\n".join(kept) + "\n" + extra if draw(st.booleans()) else base + "\n".join(kept[:1]) + "\n" + extra

@@ -416,3 +416,70 @@ def test_ten_thousand_task_gather(tmp_path: Path) -> None:
     )
     assert sc.peak_rss_mb < 500
     assert_all_gone(run.seen)
+
+
+# --- 6. kill -9 while the charts are drawn ----------------------------------------------------------------------
+
+
+def test_kill_9_during_chart_export_leaves_no_process(tmp_path: Path) -> None:
+    """The chart pool's workers (spawned interpreters) and multiprocessing's resource tracker die with the runner:
+    none is left 10 s after a kill -9 (they once went on drawing charts for minutes)."""
+    paths = [
+        write(
+            tmp_path,
+            f"c{i}",
+            f"name: c{i}\ntasks: [2, 4]\ntarget: {{kind: sleep, latency: {{dist: fixed, ms: 1}}}}\n"
+            "strategies: [sequential, gather]\nrepeats: 2\nwarmup: 0\n",
+        )
+        for i in range(4)
+    ]
+    args = ["run", *paths, "-o", str(tmp_path / "r" / "run.json"), "-q", "--plots-dir", str(tmp_path / "plots")]
+    with watched(args, tmp_path) as run:
+        deadline = time.monotonic() + 60
+        while not any("multiprocessing" in cmdline for cmdline in dict(run.seen).values()):
+            assert run.proc.poll() is None, f"the runner ended before exporting in workers: {run.stderr()}"
+            assert time.monotonic() < deadline, "no export worker appeared"
+            time.sleep(0.01)
+        time.sleep(0.3)  # the workers are importing matplotlib or drawing
+        run.proc.kill()
+        run.wait(10)
+        workers = {pid: cmd for pid, cmd in dict(run.seen).items() if "multiprocessing" in cmd}
+    assert workers
+    assert_all_gone(run.seen, within_s=10)
+
+
+# --- 7. SIGTERM under Ray ------------------------------------------------------------------------------------------
+
+
+def test_sigterm_under_ray_exits_143_and_saves(tmp_path: Path) -> None:
+    """Ray's own SIGTERM handler (installed by ray.init) once replaced iobench's: exit 1 and the scenario lost."""
+    pytest.importorskip("ray")
+    quick = write(tmp_path, "quick", scenario("quick", 4, 1, "[sequential, gather]", 1, "processes: 2\n"))
+    long = write(tmp_path, "long", scenario("long", 20, 100, "[sequential, gather]", 20, "processes: 2\n"))
+    out = tmp_path / "r" / "run.json"
+    with watched([*run_args(quick, long, output=out), "--engine", "ray"], tmp_path) as run:
+        wait_for_scenarios(out, 1, run, timeout_s=180)
+        time.sleep(1.0)  # into the long scenario's runs
+        os.kill(run.proc.pid, signal.SIGTERM)
+        sent = time.monotonic()
+        code = run.wait(60)
+        took = time.monotonic() - sent
+    assert code == 143, run.stderr()
+    assert took < 30  # Ray's shutdown included
+    assert run.stderr().endswith(f"iobench: interrupted; what finished is saved in {out}\n"), run.stderr()
+    results = read_results(out)
+    assert not results.complete
+    assert [(s.scenario.name, s.outcome) for s in results.scenarios] == [("quick", "ok"), ("long", "interrupted")]
+    assert_all_gone(run.seen, within_s=15)
+
+
+def test_a_ray_run_stops_every_ray_process_it_started(tmp_path: Path) -> None:
+    """Ray's agents once outlived the run by 30-150 s."""
+    pytest.importorskip("ray")
+    path = write(tmp_path, "r", scenario("r", 4, 1, "[sequential, gather]", 1, "processes: 2\n"))
+    out = tmp_path / "r" / "run.json"
+    with watched([*run_args(path, output=out), "--engine", "ray"], tmp_path) as run:
+        code = run.wait(180)
+    assert code == 0, run.stderr()
+    assert any("raylet" in cmdline for cmdline in run.seen.values())
+    assert_all_gone(run.seen, within_s=5)

@@ -21,7 +21,15 @@ from bench.cli.signals import EXIT_PIPE, PipeAwareConsole, StdoutClosed, interru
 from bench.errors import UsageError
 from bench.gate.baseline import parse_tolerance
 from bench.gate.format import format_lines, format_markdown
-from bench.results.files import read_results, resolve, utc_stamp, write_atomic
+from bench.results.files import (
+    ResultsSaver,
+    check_folder,
+    check_output,
+    os_error_text,
+    read_results,
+    resolve,
+    write_atomic,
+)
 from bench.results.summary import summarise_file
 from bench.run.runner import Engine, run_all
 from bench.scenario.loader import load_paths
@@ -32,26 +40,45 @@ from bench.server.process import LocalServer, is_loopback, serve_foreground
 def execute_run(loaded: list[tuple[Path, Scenario]], args: argparse.Namespace, out: Console, err: Console) -> int:
     """Run prepared scenarios, streaming each table; save, export, and with ``--json`` print the summary."""
     human = PipeAwareConsole(stderr=True, soft_wrap=True, highlight=False) if args.json else out
-    path = args.output or args.results_dir / f"run-{utc_stamp()}.json"
+    if args.output is not None:
+        check_output(args.output)
+    else:
+        check_folder(args.results_dir, "--results-dir")
+    if not args.no_plots:
+        check_folder(args.plots_dir, "--plots-dir")
+    saver = ResultsSaver(args.output, args.results_dir)
     sink = StreamingOutput(human, err, bar=not args.quiet and err.is_terminal, lines=not args.quiet)
     try:
         engine = Engine(getattr(args, "engine", "local"), getattr(args, "address", None))
-        results = run_all(loaded, path, sys.argv, sink, allow_external=args.allow_external, engine=engine)
+        results = run_all(loaded, saver, sys.argv, sink, allow_external=args.allow_external, engine=engine)
     except StdoutClosed:
         return EXIT_PIPE
     except KeyboardInterrupt:
-        print(f"iobench: interrupted; what finished is saved in {path}", file=sys.stderr)
+        print(f"iobench: interrupted; what finished is saved in {saver.where}", file=sys.stderr)
+        if saver.problem:
+            print(f"iobench: error: {saver.problem}", file=sys.stderr)
         return interrupt_code()
     for scenario in results.scenarios:  # a runner that hands over names only: print what it did not stream
         sink.print_table(scenario)
     summaries = sink.summaries(results)
-    export_report(results, summaries, path, None if args.no_plots else args.plots_dir, human)
+    path = saver.where
+    code = 0 if all(s.outcome == "ok" for s in results.scenarios) else 3
+    try:
+        export_report(results, summaries, path, None if args.no_plots else args.plots_dir, human)
+    except OSError as exc:  # measured and saved, but a report, CSV or chart could not be written
+        print(
+            f"iobench: error: cannot write the report: {os_error_text(exc)}; the results are in {path}", file=sys.stderr
+        )
+        code = 3
+    if saver.problem:
+        print(f"iobench: error: {saver.problem}", file=sys.stderr)
+        code = 3
     if args.json:
         print(json.dumps(json_summary(results, summaries, path), indent=2), flush=True)
-    failing = always_failed(results, summaries)
-    for line in failing:
+    for line in always_failed(results, summaries):  # every run of a strategy had failed tasks
         print(f"iobench: {line}", file=sys.stderr)
-    return 0 if all(s.outcome == "ok" for s in results.scenarios) and not failing else 3
+        code = 3
+    return code
 
 
 # --- commands -----------------------------------------------------------------------------------------------
@@ -161,6 +188,7 @@ def cmd_baseline(args: argparse.Namespace, out: Console, err: Console) -> int:
     if not results.complete:
         raise UsageError(f"{source}: the run is incomplete; a baseline needs a complete run")
     target = args.output or args.results_dir / "baseline.json"
+    check_output(target)
     write_atomic(target, results.model_dump_json())
     env = results.environment
     out.print(f"baseline: {target} (from {source}; Python {env.python}, {env.os}, {env.cpu_count} CPUs)")

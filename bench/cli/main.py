@@ -45,6 +45,7 @@ from bench.cli.commands import (
     cmd_validate,
 )
 from bench.cli.output import PIPE_WIDTH
+from bench.cli.select import whole_number
 from bench.cli.signals import (
     EXIT_PIPE,
     PipeAwareConsole,
@@ -54,6 +55,26 @@ from bench.cli.signals import (
     silence_stdout,
 )
 from bench.errors import IobenchError
+from bench.results.files import os_error_text
+
+
+def _whole(text: str) -> int:
+    """An option's whole number: ASCII digits only (``int()`` would take other scripts' digits too)."""
+    try:
+        return whole_number(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number in ASCII digits (got {text!r})") from None
+
+
+def _port(text: str) -> int:
+    """``serve --port``: 0 (any free port) to 65535."""
+    try:
+        port = whole_number(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 0-65535 (0: any free one), got {text!r}")
+    return port
 
 
 def _plugin_option(parser: argparse.ArgumentParser) -> None:
@@ -76,10 +97,10 @@ def _run_options(parser: argparse.ArgumentParser, tasks_help: str = "task counts
     _plugin_option(parser)
     parser.add_argument("--tasks", metavar="N[,N...]", help=tasks_help)
     parser.add_argument("--repeats", metavar="N", help="recorded rounds for every scenario")
-    parser.add_argument("--warmup", type=int, metavar="N", help="unrecorded rounds first, for every scenario")
-    parser.add_argument("--seed", type=int, metavar="N", help="seed of delays, failing tasks and round order")
+    parser.add_argument("--warmup", type=_whole, metavar="N", help="unrecorded rounds first, for every scenario")
+    parser.add_argument("--seed", type=_whole, metavar="N", help="seed of delays, failing tasks and round order")
     parser.add_argument(
-        "--processes", type=int, metavar="K", help="client processes per run, each its own loop and share of tasks"
+        "--processes", type=_whole, metavar="K", help="client processes per run, each its own loop and share of tasks"
     )
     parser.add_argument(
         "--disable-gc",
@@ -204,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the local test server in the foreground")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=0, help="default: an ephemeral port")
+    serve.add_argument("--port", type=_port, default=0, help="default: an ephemeral port")
     serve.add_argument("--i-know-this-exposes-the-server", action="store_true", help=argparse.SUPPRESS)
     serve.add_argument("--background-check", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(func=cmd_serve)
@@ -235,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("iobench: interrupted", file=sys.stderr)
         return interrupt_code()
+    except OSError as exc:  # a file a command writes (report, chart, baseline) where the system refuses it
+        print(f"iobench: error: {os_error_text(exc)}", file=sys.stderr)
+        return 2
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -16,11 +16,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bench.cli.select import whole_number
 from bench.errors import UsageError
 from bench.scenario.model import Scenario
+from bench.scenario.target_models import TARGET_MODELS
 from bench.strategies import REGISTRY
 
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)(us|ms|s)$")
+_DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?|\.[0-9]+)(us|ms|s)$", re.ASCII)
 _UNIT_MS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 _CALLABLE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _LABEL = re.compile(r"^(\w+)\((.*)\)$")
@@ -34,7 +36,7 @@ def _value(text: str) -> Any:
     if lowered in ("true", "false"):
         return lowered == "true"
     try:
-        return int(lowered)
+        return whole_number(lowered)
     except ValueError:
         return text.strip()
 
@@ -99,6 +101,9 @@ def quick_scenario(
         return Scenario.model_validate(data)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"] if not isinstance(p, int))
+        loc = [p for p in first["loc"] if not isinstance(p, int)]
+        if len(loc) > 1 and loc[0] == "target" and loc[1] in TARGET_MODELS:  # the union's tag, not a key
+            del loc[1]
+        where = ".".join(str(p) for p in loc)
         message = first["msg"].removeprefix("Value error, ")
         raise UsageError(f"quick: {where}: {message}") from None

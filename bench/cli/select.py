@@ -7,6 +7,7 @@ variants applied to the loaded scenarios, each change checked again by the scena
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 from bench.errors import UsageError
 from bench.scenario.model import ADAPTIVE_KEYS, Scenario
 
+_WHOLE = re.compile(r"-?[0-9]+", re.ASCII)
 LOOP_SEPARATOR = "."
 """``--loop asyncio,uvloop`` runs each scenario once per loop, named ``<scenario>.<loop>``."""
 
@@ -136,9 +138,24 @@ def with_loops(scenario: Scenario, loops: Sequence[str]) -> list[Scenario]:
         raise UsageError(_override_message(scenario, exc, {"loop": loops})) from None
 
 
+def whole_number(text: str) -> int:
+    """``text`` as an int when it is ASCII digits (an optional ``-`` first, spaces around); ValueError otherwise.
+
+    ``int()`` also takes ``'٣'``, ``'1_0'`` and ``' +3'``; the command line takes what it documents.
+
+    >>> whole_number(" 12 "), whole_number("-1")
+    (12, -1)
+    """
+    stripped = text.strip()
+    if not _WHOLE.fullmatch(stripped):
+        raise ValueError(f"not a whole number in ASCII digits: {text!r}")
+    return int(stripped)
+
+
 def int_list(text: str, option: str) -> tuple[int, ...]:
+    """``1,10,100`` as (1, 10, 100); UsageError naming ``option`` for anything but ASCII whole numbers."""
     try:
-        values = tuple(int(part) for part in text.split(",") if part.strip())
+        values = tuple(whole_number(part) for part in text.split(",") if part.strip())
     except ValueError:
         raise UsageError(
             f"{option} takes whole numbers separated by commas, e.g. 10 or 1,10,100; got {text!r}"
@@ -155,7 +172,10 @@ def comma_list(text: str | None) -> list[str]:
 def _repeats(text: str | None) -> int | str | None:
     if text is None:
         return None
-    return int(text) if text.strip().isdigit() else text.strip()
+    try:
+        return whole_number(text)
+    except ValueError:
+        return text.strip()
 
 
 def prepare(loaded: Iterable[tuple[Path, Scenario]], args: argparse.Namespace) -> list[tuple[Path, Scenario]]:

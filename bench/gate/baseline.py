@@ -34,6 +34,8 @@ def parse_tolerance(text: str) -> float:
     """
     raw = text.strip()
     try:
+        if not raw.isascii():  # float() also reads other scripts' digits
+            raise ValueError(raw)
         value = float(raw.removesuffix("%")) / (100 if raw.endswith("%") else 1)
     except ValueError:
         raise UsageError(f"--tolerance {text!r}: expected a fraction such as '10%' or '0.1'") from None

@@ -154,6 +154,8 @@ def write_history_chart(points: Sequence[HistoryPoint], stem: Path, formats: Seq
     mpl.use("Agg")
     import matplotlib.pyplot as plt
 
+    from bench.report.charts.base import save_figure
+
     runs = sorted({(p.created_utc, p.commit) for p in points})
     index = {run: i for i, run in enumerate(runs)}
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6.5), sharex=True, layout="constrained")
@@ -181,7 +183,7 @@ def write_history_chart(points: Sequence[HistoryPoint], stem: Path, formats: Seq
     written = []
     for fmt in formats:
         path = stem.with_suffix(f".{fmt}")
-        fig.savefig(path)
+        save_figure(fig, path, fmt)
         written.append(path)
     plt.close(fig)
     return written

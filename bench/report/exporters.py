@@ -9,13 +9,19 @@ Built-ins: ``markdown`` (``report.md`` beside the results), ``csv`` (``<stem>.su
 <chart>.<format>``). A plugin adds one with ``register_exporter`` and both commands write it.
 
 Exporters that draw charts run in worker processes beside each other (rendering is CPU-bound; the chart exporter
-shares the scenarios among up to four workers); each worker loads the parent's plugins first.
+shares the scenarios among up to four workers); each worker loads the parent's plugins first, and dies with its
+parent (PR_SET_PDEATHSIG, as the client processes do): a runner killed with SIGKILL while it exports leaves no
+worker drawing on, and multiprocessing's resource tracker ends when the last of them has.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -119,6 +125,19 @@ CHART_WORKERS = 4
 """Most worker processes drawing charts at once."""
 
 
+_PR_SET_PDEATHSIG = 1
+"""prctl(2): the signal this process gets when the thread that created it exits (Linux)."""
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker's initializer: SIGKILL when the parent dies, and exit at once if it already has."""
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def _in_worker(name: str, job: ExportJob, modules: Sequence[str]) -> list[Path]:
     """One exporter's job, in a worker process: the parent's plugins first, so plugin exporters exist here too."""
     plugins.load_entry_points()
@@ -148,7 +167,9 @@ def export_all(job: ExportJob, workers: int | None = None) -> list[Path]:
     if len(jobs) < 2:
         return written + [path for name, one in jobs for path in EXPORTERS[name].write(one)]
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=len(jobs), mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=len(jobs), mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         futures = [pool.submit(_in_worker, name, one, plugins.loaded()) for name, one in jobs]
         drawn = [path for future in futures for path in future.result()]
     return written + sorted(drawn)

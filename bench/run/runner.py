@@ -12,7 +12,6 @@ Progress is reported only between runs, never inside a timed region."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from bench import plugins
 from bench.errors import ClientProcessError, RunError, ScenarioError, WarmupError
 from bench.loops import loop_factory
 from bench.results.environment import capture_environment
-from bench.results.files import now_utc, write_results
+from bench.results.files import ResultsSaver, now_utc
 from bench.results.records import (
     Calibration,
     DriverFacts,
@@ -41,14 +40,14 @@ from bench.results.summary import complete_walls, paired_speedups
 from bench.run.engines.processes import ClientPool
 from bench.run.engines.shares import RunSpec
 from bench.run.preflight import preflight
-from bench.run.recording import Recorder
+from bench.run.probe import everything_failed, probe, probe_indices
 from bench.run.threads import ScenarioThreads
 from bench.run.timed import Pool, execute, execute_shared, peak_rss_mb
 from bench.scenario.model import Scenario, definition_hash
 from bench.scenario.plan import Plan, Point, Round, make_plan
 from bench.server.process import LocalServer
-from bench.strategies import REFERENCE, REGISTRY, TaskFailed
-from bench.targets.base import Driver, driver_class, driver_for
+from bench.strategies import REFERENCE
+from bench.targets.base import driver_class, driver_for
 
 
 class ProgressSink(Protocol):
@@ -157,46 +156,6 @@ class ScenarioRecord:
             peak_rss_mb=peak_rss_mb(),
             driver=self.driver,
         )
-
-
-def everything_failed(run: RunResult) -> str | None:
-    """Why no task of a run finished ok (its first failure in its own words), or None when one did."""
-    if run.finished or not run.tasks:
-        return None
-    return run.reason or (run.messages[0] if run.messages else "no task finished")
-
-
-PROBE_TASKS = 20
-"""Tasks a scenario with no sequential run times one at a time before its timed rounds (the ideal's estimate)."""
-
-
-def probe_indices(n: int, k: int = PROBE_TASKS) -> tuple[int, ...]:
-    """``k`` task indices spread evenly over 0..n-1 (every one when n <= k).
-
-    >>> probe_indices(100, 5)
-    (0, 25, 50, 74, 99)
-    """
-    if n <= k:
-        return tuple(range(n))
-    return tuple(dict.fromkeys(round(j * (n - 1) / (k - 1)) for j in range(k)))
-
-
-async def probe(driver: Driver[Any], indices: tuple[int, ...]) -> Probe:
-    """Each task of ``indices`` run alone, one after another, untimed as a whole: how long its I/O takes when
-    nothing competes (what the ideal is estimated from when the scenario has no sequential run)."""
-    strategy = REGISTRY[REFERENCE]()
-    recorder = Recorder(driver.point.tasks, driver.fail_on_status)
-    async with driver.open_async(recorder, strategy, 1) as op:
-        task = recorder.task_fn(op)
-        recorder.begin()
-        for i in indices:
-            with contextlib.suppress(TaskFailed):
-                await task(i)
-    failed = [i for i in indices if recorder.error[i] != ""]
-    if failed:
-        raise RunError(f"task {failed[0]} failed when run alone: {recorder.messages[0] if recorder.messages else ''}")
-    durations = tuple(round((recorder.end[i] - recorder.start[i]) / 1e6, 4) for i in indices)
-    return Probe(tasks=indices, durations_ms=durations, stack=driver.stack(strategy))
 
 
 def run_point(
@@ -384,14 +343,11 @@ def run_scenario(
             )
     except ServerDied as exc:
         return record.result("failed", str(exc))
-    except ServerSilent as exc:
-        return record.result("failed", server_gone() or f"the local server did not answer: {exc}")
-    except WarmupError as exc:
-        return record.result("failed", server_gone() or f"the connection pool could not be warmed: {exc}")
-    except (ClientProcessError, RunError, ScenarioError) as exc:
-        return record.result("failed", server_gone() or str(exc))
-    except Exception as exc:  # the user's setup or teardown raised: the scenario fails in its words
-        return record.result("failed", server_gone() or f"{type(exc).__name__}: {exc}")
+    except (ServerSilent, WarmupError, ClientProcessError, RunError, ScenarioError, Exception) as exc:
+        # the server's exit when it died (the reason), else the failure in its own words; an Exception not of
+        # iobench's is the user's setup or teardown raising
+        death = _death(server_gone, DEATH_WAIT_S if server is not None else 0.0)
+        return record.result("failed", death or _failure_words(exc))
     except BaseException:  # Ctrl-C, SIGTERM: the children are mid-run and not listening; stop them at once
         interrupted = True
         if pool is not None:
@@ -413,14 +369,17 @@ def run_scenario(
 
 def run_all(
     loaded: list[tuple[Path, Scenario]],
-    results_path: Path,
+    results_path: Path | ResultsSaver,
     argv: list[str],
     progress: ProgressSink,
     allow_external: bool = False,
     engine: Engine = Engine(),
 ) -> ResultsFile:
     """Run every scenario (the local server started when a target runs against it or calibrates on it), writing
-    ``results_path`` after each one."""
+    ``results_path`` after each one (through a ``ResultsSaver``: passwords redacted, a fallback file if the path
+    cannot be written)."""
+    own = not isinstance(results_path, ResultsSaver)
+    saver = ResultsSaver(results_path) if not isinstance(results_path, ResultsSaver) else results_path
     sources = preflight(loaded, allow_external)
     environment = capture_environment(argv)
     created = now_utc()
@@ -434,8 +393,10 @@ def run_all(
             scenarios=tuple(done),
             plugins=plugins.plugin_items(),
         )
-        write_results(results_path, results)
-        return results
+        kept = saver.save(results)
+        if own and saver.problem:  # a caller that handed a path, not a saver, hears of it at once
+            raise RunError(saver.problem)
+        return kept
 
     server: LocalServer | None = None
     loops = Loops()
@@ -467,6 +428,30 @@ def run_all(
         loops.close()
         if server is not None:
             server.stop()
+
+
+def _failure_words(exc: Exception) -> str:
+    """Why a scenario failed, in words: what iobench's own errors say, and the type and message of the rest."""
+    if isinstance(exc, ServerSilent):
+        return f"the local server did not answer: {exc}"
+    if isinstance(exc, WarmupError):
+        return f"the connection pool could not be warmed: {exc}"
+    if isinstance(exc, ClientProcessError | RunError | ScenarioError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+DEATH_WAIT_S = 1.0
+"""After a failure, how long the runner waits to see whether the server died (a reset connection arrives before
+the kernel reports the process's exit): the reason is then its exit, as the README says, not the symptom."""
+
+
+def _death(server_gone: Callable[[], str | None], wait_s: float = DEATH_WAIT_S) -> str | None:
+    """The server's exit, if it exited now or within ``wait_s``; None if it is alive."""
+    deadline = time.monotonic() + wait_s
+    while (gone := server_gone()) is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return gone
 
 
 def _death_watch(server: LocalServer | None) -> Callable[[], str | None]:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from bench import plugins
 from bench.errors import Loc, ScenarioError, UsageError, describe_error
+from bench.limits import MAX_SCENARIO_BYTES
 from bench.scenario.latency import DISTRIBUTION_MODELS
 from bench.scenario.model import Scenario
 from bench.scenario.target_models import TARGET_MODELS
@@ -128,11 +129,29 @@ def _quoted(names: Iterable[str]) -> str:
     return ", ".join(repr(name) for name in names)
 
 
+class _Loader(yaml.SafeLoader):
+    """The safe loader, whose constructors' own failures (``!!int ''``, ``!!timestamp x``) become YAML errors
+    marked with the value's line and column."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """The safe constructor's value for ``node``; a plain exception from it, a ConstructorError at the node."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (yaml.YAMLError, RecursionError):
+            raise
+        except Exception:  # IndexError, KeyError, AttributeError, ValueError, ...: PyYAML's constructors trust input
+            tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+            value = node.value if isinstance(node, yaml.ScalarNode) else "this value"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{tag} cannot read {value!r}", node.start_mark
+            ) from None
+
+
 def _compose(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
     """Parse the YAML once: the node tree (for line numbers) and the values built from that same tree."""
     loader: yaml.SafeLoader | None = None
     try:
-        loader = yaml.SafeLoader(text)  # the reader checks the characters here already
+        loader = _Loader(text)  # the reader checks the characters here already
         node = loader.get_single_node()
         if node is None:
             raise ScenarioError(f"{source}: the file is empty; a scenario needs at least {_required_keys()}")
@@ -150,7 +169,7 @@ def _compose(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
             else ""
         )
         raise ScenarioError(f"{source}:{where}: not valid YAML: {exc.problem or exc.context}{context}") from None
-    except (yaml.YAMLError, RecursionError, ValueError, OverflowError) as exc:
+    except (yaml.YAMLError, RecursionError, ValueError, OverflowError, TypeError) as exc:
         raise ScenarioError(f"{source}: not valid YAML: {exc}") from None
     finally:
         if loader is not None:
@@ -191,7 +210,12 @@ def _load_plugins(names: Any, source: str, lines: Mapping[Path_, int]) -> None:
 def load_file(path: Path) -> Scenario:
     """Read and validate one scenario file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_SCENARIO_BYTES + 1)
+        if len(data) > MAX_SCENARIO_BYTES:
+            size = path.stat().st_size if path.is_file() else len(data)
+            raise ScenarioError(f"{path}: {size} bytes; a scenario file may be at most {MAX_SCENARIO_BYTES} bytes")
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such file") from None
     except UnicodeDecodeError as exc:

@@ -16,13 +16,27 @@ from pydantic.fields import FieldInfo
 
 from bench import plugins
 from bench.errors import did_you_mean
-from bench.limits import MAX_BUDGET_S, MAX_PROCESSES, MAX_REPEATS, MAX_TASKS, MAX_TIMEOUT_S, MAX_WARMUP
+from bench.limits import (
+    MAX_BUDGET_S,
+    MAX_NAME,
+    MAX_PLUGINS,
+    MAX_PROCESSES,
+    MAX_REPEATS,
+    MAX_SAMPLES,
+    MAX_STRATEGIES,
+    MAX_TASK_COUNTS,
+    MAX_TASKS,
+    MAX_TEXT,
+    MAX_TIMEOUT_S,
+    MAX_WARMUP,
+)
 from bench.scenario.base import Record, bad_key
 from bench.scenario.expectations import Expectations
 from bench.scenario.latency import Distribution, add_distribution, latency_union
-from bench.scenario.target_models import TARGET_MODELS, Target, target_union
+from bench.scenario.target_models import TARGET_MODELS, Target, redact_userinfo, target_union
 from bench.strategies import REFERENCE, StrategySpec
 
+_ModuleName = Annotated[str, Strict(), Field(max_length=MAX_NAME)]
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 DEFAULT_PRECISION = 0.02
 """``repeats: auto`` stops once the interval's relative half-width is at most this (2%)."""
@@ -67,7 +81,7 @@ class Scenario(Record):
     """One scenario: what to run, how often, and against what."""
 
     name: Annotated[str, Strict()]
-    description: Annotated[str, Strict()] = ""
+    description: Annotated[str, Strict(), Field(max_length=MAX_TEXT)] = ""
     tasks: tuple[Annotated[int, Strict(), Field(ge=1, le=MAX_TASKS)], ...]
     """Task counts to run: one, or several for a sweep."""
     target: Target
@@ -98,7 +112,7 @@ class Scenario(Record):
     and timed); false pauses it there, as ``timeit`` and ``--benchmark-disable-gc`` do (bench.collector)."""
     server: ServerOptions = ServerOptions()
     """Options of the local server (ignored by other targets)."""
-    plugins: tuple[Annotated[str, Strict()], ...] = ()
+    plugins: Annotated[tuple[_ModuleName, ...], Field(max_length=MAX_PLUGINS)] = ()
     """Plugin modules the scenario needs (a strategy, target kind or distribution of its own), imported before the
     rest of the file is read (see bench.plugins)."""
     expect: Expectations = Expectations()
@@ -182,6 +196,19 @@ class Scenario(Record):
             )
         return self
 
+    @model_validator(mode="after")
+    def _samples_fit(self) -> Scenario:
+        rounds = self.adaptive.max_repeats if self.adaptive is not None else int(self.repeats)
+        total = sum(self.tasks) * len(self.strategies) * rounds
+        if total > MAX_SAMPLES:
+            raise bad_key(
+                [],
+                f"{total} task runs would be recorded (task counts {sum(self.tasks)} x {len(self.strategies)} "
+                f"strategies x {rounds} rounds); at most {MAX_SAMPLES} per scenario: fewer tasks, strategies or "
+                "repeats",
+            )
+        return self
+
     @property
     def adaptive(self) -> AdaptiveRepeats | None:
         """The stop rule of ``repeats: auto`` with its defaults filled in; None for a fixed number of rounds."""
@@ -245,8 +272,18 @@ class Scenario(Record):
         if isinstance(value, list):
             if not value:
                 raise ValueError("give at least one task count")
+            if len(value) > MAX_TASK_COUNTS:
+                raise ValueError(f"at most {MAX_TASK_COUNTS} task counts per scenario (got {len(value)})")
             return tuple(value)
         raise ValueError("expected a task count or a list of them, e.g. 10 or [1, 10, 100]")
+
+    @field_validator("tasks", mode="after")
+    @classmethod
+    def _each_count_once(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        for i, count in enumerate(value):
+            if count in value[:i]:
+                raise bad_key(["tasks", i], f"{count} is listed twice")
+        return value
 
     @field_validator("strategies", mode="before")
     @classmethod
@@ -255,6 +292,14 @@ class Scenario(Record):
             raise ValueError("expected a list of strategies, e.g. [sequential, gather]")
         if not value:
             raise ValueError("give at least one strategy")
+        if len(value) > MAX_STRATEGIES:  # before each is validated: the plan's square is n x n
+            raise ValueError(f"at most {MAX_STRATEGIES} strategies per scenario (got {len(value)})")
+        for i, item in enumerate(value):
+            name = item.get("name") if isinstance(item, dict) else None
+            if isinstance(item, dict) and "name" in item and not isinstance(name, str):
+                raise bad_key(["strategies", i, "name"], f"a strategy's name is text, e.g. gather (got {name!r})")
+            if isinstance(item, dict) and len(item) == 1 and not isinstance(next(iter(item)), str):
+                raise bad_key(["strategies", i], "a strategy is a name (gather) or a one-key mapping")
         return tuple(value)
 
     @field_validator("strategies", mode="after")
@@ -274,8 +319,13 @@ where its strategies and kinds were imported from (the definition names them).""
 
 
 def definition(scenario: Scenario) -> dict[str, Any]:
-    """What one measured run of the scenario does, as JSON values: the keys of ``definition_hash``."""
-    return scenario.model_dump(mode="json", exclude=set(_NOT_DEFINITION), exclude_defaults=True)
+    """What one measured run of the scenario does, as JSON values: the keys of ``definition_hash`` (a URL's
+    password left out, as results files leave it out)."""
+    data = scenario.model_dump(mode="json", exclude=set(_NOT_DEFINITION), exclude_defaults=True)
+    target = data.get("target")
+    if isinstance(target, dict) and isinstance(target.get("url"), str):
+        target["url"] = redact_userinfo(target["url"])
+    return data
 
 
 def definition_hash(scenario: Scenario) -> str:

@@ -14,11 +14,12 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Discriminator, Field, Strict, Tag, field_validator, model_validator
 
 from bench import plugins
-from bench.limits import MAX_BYTES
+from bench.limits import MAX_BYTES, MAX_NAME, MAX_URL
 from bench.scenario.base import Record
 from bench.scenario.latency import Latency
 from bench.strategies import ClientName
 
+_USERINFO = re.compile(r"(\bhttps?://)[^/?#\s\"'@]*@", re.IGNORECASE)
 _CALLABLE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 HttpClient: TypeAlias = ClientName
 """The asyncio strategies' HTTP client: aiohttp (what programs use), or iobench's minimal keep-alive client for load
@@ -61,19 +62,19 @@ class CallableTarget(Record):
     what it uses (a pool, a client) before anything is timed."""
 
     kind: Literal["callable"] = "callable"
-    callable: Annotated[str, Strict()]
+    callable: Annotated[str, Strict(), Field(max_length=MAX_NAME)]
     """``package.module:function``: an ``async def f(i)`` (or ``f(i, state)``) for the asyncio strategies."""
-    sync_callable: Annotated[str, Strict()] | None = None
+    sync_callable: Annotated[str, Strict(), Field(max_length=MAX_NAME)] | None = None
     """``package.module:function``: a plain ``def f(i)`` (or ``f(i, state)``) for the threads strategy."""
-    setup: Annotated[str, Strict()] | None = None
+    setup: Annotated[str, Strict(), Field(max_length=MAX_NAME)] | None = None
     """``package.module:function``: an ``async def setup()`` run once per scenario on the loop the runs use, before
     any timed run; what it returns is the ``state`` the callable takes as its second argument."""
-    teardown: Annotated[str, Strict()] | None = None
+    teardown: Annotated[str, Strict(), Field(max_length=MAX_NAME)] | None = None
     """``package.module:function``: an ``async def teardown(state)`` (or ``teardown()``) run after the scenario."""
-    thread_setup: Annotated[str, Strict()] | None = None
+    thread_setup: Annotated[str, Strict(), Field(max_length=MAX_NAME)] | None = None
     """``package.module:function``: a plain ``def thread_setup()`` run once in each worker thread of ``threads``
     before any timed run (to open that thread's connection); what it returns is the sync callable's ``state``."""
-    thread_teardown: Annotated[str, Strict()] | None = None
+    thread_teardown: Annotated[str, Strict(), Field(max_length=MAX_NAME)] | None = None
     """``package.module:function``: a plain ``def thread_teardown(state)`` run in each worker thread at the end."""
     pool: dict[Annotated[str, Field(min_length=1, max_length=60)], Annotated[int, Strict(), Field(ge=1)]] = Field(
         default_factory=dict
@@ -94,7 +95,7 @@ class UrlTarget(Record):
     *and* ``--allow-external`` on the command line: iobench never points load at a host by accident."""
 
     kind: Literal["url"]
-    url: Annotated[str, Strict()]
+    url: Annotated[str, Strict(), Field(max_length=MAX_URL)]
     allow_external: Annotated[bool, Strict()] = False
     fail_on_status: Annotated[bool, Strict()] = True
     """Count a status of 400 or above as a failed task."""
@@ -104,10 +105,7 @@ class UrlTarget(Record):
     @field_validator("url", mode="after")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"expected an http:// or https:// URL with a host, got {value!r}")
-        return value
+        return check_url(value)
 
     @model_validator(mode="after")
     def _minimal_is_plain_http(self) -> UrlTarget:
@@ -119,6 +117,45 @@ class UrlTarget(Record):
     def host(self) -> str:
         """The URL's host name."""
         return urlsplit(self.url).hostname or ""
+
+
+def redact_userinfo(text: str) -> str:
+    """Every ``http(s)://user:password@`` in ``text`` as ``http(s)://***@``: what results files store of a URL.
+
+    >>> redact_userinfo("GET http://alice:s3cret@127.0.0.1/x")
+    'GET http://***@127.0.0.1/x'
+    """
+    return _USERINFO.sub(r"\1***@", text)
+
+
+def check_url(value: str) -> str:
+    """``value`` if it is an http(s) URL every client reads alike (a host, a port in 1-65535, no backslash, space
+    or control character in it); ValueError saying what is wrong otherwise.
+
+    >>> check_url("http://127.0.0.1:99999/")
+    Traceback (most recent call last):
+    ValueError: port 99999 is not a port (1-65535)
+    """
+    if any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError("the URL has a space or a control character; percent-encode it")
+    try:
+        parts = urlsplit(value)
+        hostname = parts.hostname
+    except ValueError as exc:
+        raise ValueError(f"not a URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not hostname:
+        raise ValueError(f"expected an http:// or https:// URL with a host, got {value!r}")
+    if "\\" in parts.netloc:  # urlsplit reads the host after it; WHATWG parsers (and some clients) before it
+        raise ValueError(
+            f"a backslash in the host part ({parts.netloc!r}) is read differently by different clients; "
+            "write the URL without it"
+        )
+    after_host = parts.netloc.rpartition("@")[2].rpartition("]")[2]
+    text = after_host.rpartition(":")[2] if ":" in after_host else ""
+    port = int(text) if text.isascii() and text.isdigit() else None
+    if text and (port is None or not 1 <= port <= 65535):
+        raise ValueError(f"port {text if port is not None else repr(text)} is not a port (1-65535)")
+    return value
 
 
 def _target_kind(value: Any) -> str | None:

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from bench import limits, plugins
 from bench.errors import ScenarioError, did_you_mean, first_error
+from bench.scenario import loader as loader_module
 from bench.scenario.latency import DISTRIBUTION_MODELS, Fixed, LogNormal
 from bench.scenario.loader import load_paths, parse_scenario, validate
 from bench.scenario.model import AdaptiveRepeats, Scenario, definition, definition_hash
@@ -266,7 +267,9 @@ def test_loader_never_raises_anything_but_its_own_error_on_any_text(text: str) -
     st.fixed_dictionaries(
         {
             "name": st.from_regex(r"[a-z][a-z0-9_-]{0,10}", fullmatch=True),
-            "tasks": st.one_of(st.integers(1, 1000), st.lists(st.integers(1, 1000), min_size=1, max_size=5)),
+            "tasks": st.one_of(
+                st.integers(1, 1000), st.lists(st.integers(1, 1000), min_size=1, max_size=5, unique=True)
+            ),
             "target": st.fixed_dictionaries(
                 {"latency": st.fixed_dictionaries({"dist": st.just("fixed"), "ms": st.floats(0, 60000)})}
             ),
@@ -441,12 +444,13 @@ def test_the_built_in_registries() -> None:
 def test_the_yaml_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     made: list[object] = []
 
-    class Counting(yaml.SafeLoader):
+    class Counting(loader_module._Loader):
         def __init__(self, stream: str) -> None:
             made.append(stream)
             super().__init__(stream)
 
-    monkeypatch.setattr(yaml, "SafeLoader", Counting)
+    assert issubclass(loader_module._Loader, yaml.SafeLoader)
+    monkeypatch.setattr(loader_module, "_Loader", Counting)
     assert parse_scenario(BASE + "seed: &a 3\nwarmup: *a\n").warmup == 3
     assert len(made) == 1
 

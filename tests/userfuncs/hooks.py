@@ -5,6 +5,7 @@ records what happened to it in ``CALLS`` (the tests run the scenarios in this pr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from typing import Any
@@ -83,10 +84,8 @@ async def lazy_module_state(i: int) -> None:
     """The obvious way to share a client without a setup hook: made on first use, kept in the module. It binds
     to the first loop that waits on it; on another loop it raises (asyncio's 'bound to a different event loop')."""
     event = _LAZY.setdefault("event", asyncio.Event())
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(event.wait(), 0.01)
-    except TimeoutError:
-        pass
 
 
 async def always_fails(i: int) -> None:

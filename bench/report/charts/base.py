@@ -12,15 +12,18 @@ HTML report embeds the same charts with their captions. Nothing else lists chart
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import matplotlib as mpl
 from matplotlib.figure import Figure
 
 from bench import plugins
 from bench.report.charts.style import DPI, ran_labels
+from bench.results.files import write_atomic
 from bench.results.records import ResultsFile, ScenarioResult
 from bench.results.summary import Summaries, Summary
 
@@ -74,6 +77,14 @@ def applicable_charts(result: ScenarioResult, rows: Sequence[Summary]) -> list[C
     return [c for c in sorted(CHARTS.values(), key=lambda c: (c.order, c.name)) if c.applies(result, rows)]
 
 
+def save_figure(fig: Figure, path: Path, fmt: str, **options: Any) -> None:
+    """``fig.savefig`` as an atomic write: drawn in memory, then a temporary file renamed over ``path``, so a chart
+    is the old one or the new one, never half of one (a full disk, a kill -9)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, **options)
+    write_atomic(path, buffer.getvalue())
+
+
 def write_charts(
     results: ResultsFile, summaries: Summaries, out_dir: Path, formats: Sequence[str] = ("png", "svg")
 ) -> list[Path]:
@@ -87,7 +98,7 @@ def write_charts(
                 path = out_dir / f"{result.scenario.name}-{chart.name}.{fmt}"
                 # reproducible SVGs: fixed ids and no date
                 with mpl.rc_context({"svg.hashsalt": "iobench"}):
-                    fig.savefig(path, format=fmt, dpi=DPI, metadata={"Date": None} if fmt == "svg" else None)
+                    save_figure(fig, path, fmt, dpi=DPI, metadata={"Date": None} if fmt == "svg" else None)
                 written.append(path)
             fig.clear()
     return written

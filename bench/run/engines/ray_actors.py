@@ -17,6 +17,10 @@ Needs the ``ray`` extra: ``pip install 'iobench[ray]'``.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -32,6 +36,75 @@ from bench.run.engines.shares import MergedRun, RunSpec, ShareResult, merge, spl
 CLOCK_PROBES = 15
 """Round trips per actor for its clock offset."""
 RAY_MISSING = "the Ray engine needs Ray; install it with: pip install 'iobench[ray]'"
+LOCAL_CLUSTER = {"include_dashboard": False, "_node_ip_address": "127.0.0.1"}
+"""How a cluster started for one run is started: no dashboard (an HTTP server), and registered on loopback."""
+STOP_WAIT_S = 10.0
+"""How long Ray's own processes get to end after ``ray.shutdown`` before they are stopped by signal."""
+
+
+def _descendants() -> set[int]:
+    """PIDs of every living process below this one (Linux: /proc; elsewhere none)."""
+    parent_of: dict[int, int] = {}
+    with contextlib.suppress(OSError):
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                with (
+                    contextlib.suppress(OSError, IndexError, ValueError),
+                    open(f"{entry.path}/stat", encoding="utf-8", errors="replace") as handle,
+                ):
+                    parent_of[int(entry.name)] = int(handle.read().rsplit(")", 1)[1].split()[1])
+    found: set[int] = set()
+    frontier = {os.getpid()}
+    while frontier:
+        frontier = {child for child, parent in parent_of.items() if parent in frontier and child not in found}
+        found |= frontier
+    return found
+
+
+def _stop_all(pids: set[int], wait_s: float) -> None:
+    """Wait up to ``wait_s`` for ``pids`` (processes this one started) to exit; SIGTERM, then SIGKILL, the rest."""
+    for sig in (None, signal.SIGTERM, signal.SIGKILL):
+        if sig is not None:
+            for pid in pids:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, sig)
+        deadline = time.monotonic() + (wait_s if sig is None else 2.0)
+        while True:
+            for pid in list(pids):
+                with contextlib.suppress(ChildProcessError, OSError):
+                    os.waitpid(pid, os.WNOHANG)
+                if not os.path.exists(f"/proc/{pid}") or _zombie(pid):
+                    pids.discard(pid)
+            if not pids or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        if not pids:
+            return
+
+
+def _restore(handlers: dict[signal.Signals, Any]) -> None:
+    """Put back the signal handlers ``ray.init`` replaced (only the main thread may)."""
+    if threading.current_thread() is threading.main_thread():
+        for sig, handler in handlers.items():
+            if handler is not None:
+                signal.signal(sig, handler)
+
+
+def _command(pid: int) -> str:
+    """A process's command line ('' once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
 
 
 def _ray() -> Any:
@@ -122,6 +195,9 @@ class RayPool:
         """Plugin modules each actor loads before its first run."""
         self._actors: list[Any] = []
         self._started_ray = False
+        self._before: set[int] = set()
+        """The processes below this one before Ray started: the rest that name Ray are its (GCS, raylet, agents,
+        workers), stopped with the cluster."""
         self.offsets: list[ClockOffset] = []
 
     @property
@@ -133,14 +209,30 @@ class RayPool:
         """Connect to (or start) Ray, create the actors, estimate their clocks."""
         ray = _ray()
         if not ray.is_initialized():
-            ray.init(address=self.address, **self._init)
+            self._before = _descendants()
+            options = {**(LOCAL_CLUSTER if self.address is None else {}), **self._init}
+            handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                ray.init(address=self.address, **options)
+            except BaseException as exc:  # a signal while Ray starts: stop what it started, then the caller's way
+                _restore(handlers)
+                self._started_ray = True
+                self.stop(graceful=False)
+                if isinstance(exc, SystemExit) and exc.code == signal.SIGTERM:  # Ray's handler: sys.exit(15)
+                    signal.raise_signal(signal.SIGTERM)  # delivered again, to the caller's handler
+                raise
+            _restore(handlers)  # ray.init installs its own SIGTERM handler (exit 15, nothing saved)
             self._started_ray = True
-        remote = ray.remote(num_cpus=0)(_Actor)  # an I/O client: it must not wait for a free CPU slot
-        self._actors = [remote.remote(self.loop, self.plugins) for _ in range(self.k)]
-        troubles = [t for t in ray.get([a.trouble.remote() for a in self._actors], timeout=120) if t]
-        if troubles:
-            raise ClientProcessError(f"a Ray actor cannot run: {troubles[0]}")
-        self.offsets = [self._probe(a) for a in self._actors]
+        try:
+            remote = ray.remote(num_cpus=0)(_Actor)  # an I/O client: it must not wait for a free CPU slot
+            self._actors = [remote.remote(self.loop, self.plugins) for _ in range(self.k)]
+            troubles = [t for t in ray.get([a.trouble.remote() for a in self._actors], timeout=120) if t]
+            if troubles:
+                raise ClientProcessError(f"a Ray actor cannot run: {troubles[0]}")
+            self.offsets = [self._probe(a) for a in self._actors]
+        except BaseException:  # the caller holds no pool yet: nothing of this one may outlive it
+            self.stop(graceful=False)
+            raise
 
     def _probe(self, actor: Any) -> ClockOffset:
         ray = _ray()
@@ -174,14 +266,16 @@ class RayPool:
 
     def stop(self, graceful: bool = True) -> None:
         """Kill the actors (gracefully or not: actors are killed either way); shut Ray down if this pool started
-        it."""
+        it, and stop whatever of its processes outlives the shutdown."""
         ray = _ray()
         for actor in self._actors:
             ray.kill(actor)
         self._actors = []
         if self._started_ray:
+            ours = {pid for pid in _descendants() - self._before if "ray" in _command(pid)}  # before they orphan
             ray.shutdown()
             self._started_ray = False
+            _stop_all(ours, STOP_WAIT_S if graceful else 0.5)  # its agents outlived it by 30-150 s
 
     def __enter__(self) -> RayPool:
         self.start()

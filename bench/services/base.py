@@ -21,6 +21,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from bench import plugins
 from bench.errors import EnvironmentLimitError
@@ -47,6 +48,24 @@ class Running:
     workdir: Path = field(default_factory=Path)
     cleanup: Path | None = None
     """A folder of the service's own to remove once it has stopped."""
+    process: subprocess.Popen[bytes] | None = None
+    """The server's process when it is our child (reaped when it stops)."""
+    log: IO[bytes] | None = None
+    """Its log, open while it runs."""
+
+
+def foreground(name: str, command: Sequence[str], workdir: Path, port: int, env: dict[str, str]) -> Running:
+    """Start a server that stays in the foreground as our child, its output in ``workdir/log``; return once it
+    answers on ``port`` (Unavailable, with what it said, when it does not; nothing is left running then)."""
+    log = (workdir / "log").open("wb")
+    proc = subprocess.Popen(list(command), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=workdir)
+    running = Running(name, port, proc.pid, env, workdir=workdir, process=proc, log=log)
+    try:
+        wait_for_port(port, proc, workdir / "log")
+    except BaseException:
+        stop(running)
+        raise
+    return running
 
 
 def port_free(port: int) -> bool:
@@ -164,6 +183,11 @@ def stop(running: Running) -> None:
     try:
         _stop(running)
     finally:
+        if running.process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                running.process.wait(timeout=5)
+        if running.log is not None:
+            running.log.close()
         if running.cleanup is not None:
             shutil.rmtree(running.cleanup, ignore_errors=True)
 

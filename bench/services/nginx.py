@@ -8,7 +8,7 @@ import glob
 import subprocess
 from pathlib import Path
 
-from bench.services.base import Running, Service, Unavailable, find, register_service, wait_for_port
+from bench.services.base import Running, Service, Unavailable, find, foreground, register_service
 
 CONFIG = """\
 daemon off;
@@ -65,12 +65,8 @@ class Nginx(Service):
         tested = subprocess.run([binary, "-t", "-c", str(config), "-p", str(workdir)], capture_output=True, text=True)
         if tested.returncode:
             raise Unavailable(f"nginx: the configuration was refused: {tested.stderr.strip()[-300:]}")
-        log = open(workdir / "log", "wb")  # noqa: SIM115 (nginx writes to it until it stops)
-        proc = subprocess.Popen(
-            [binary, "-c", str(config), "-p", str(workdir)], stdout=log, stderr=subprocess.STDOUT, cwd=workdir
-        )
-        wait_for_port(port, proc, workdir / "log")
-        return Running(self.name, port, proc.pid, {"IOBENCH_NGINX_URL": f"http://127.0.0.1:{port}"}, (), None, workdir)
+        command = [binary, "-c", str(config), "-p", str(workdir)]
+        return foreground(self.name, command, workdir, port, {"IOBENCH_NGINX_URL": f"http://127.0.0.1:{port}"})
 
 
 NGINX = register_service(Nginx())

@@ -4,10 +4,9 @@ says where. ``IOBENCH_REDIS_MAXCLIENTS`` lowers its client limit (the recipe tha
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
-from bench.services.base import Running, Service, find, register_service, wait_for_port
+from bench.services.base import Running, Service, find, foreground, register_service
 
 
 class Redis(Service):
@@ -30,12 +29,7 @@ class Redis(Service):
             binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir), "--save", "",
             "--appendonly", "no", "--maxclients", maxclients, "--protected-mode", "yes", "--daemonize", "no",
         ]  # fmt: skip
-        log = open(workdir / "log", "wb")  # noqa: SIM115 (the server writes to it until it stops)
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=workdir)
-        wait_for_port(port, proc, workdir / "log")
-        return Running(
-            self.name, port, proc.pid, {"IOBENCH_REDIS_URL": f"redis://127.0.0.1:{port}/0"}, (), None, workdir
-        )
+        return foreground(self.name, command, workdir, port, {"IOBENCH_REDIS_URL": f"redis://127.0.0.1:{port}/0"})
 
 
 REDIS = register_service(Redis())

@@ -23,7 +23,7 @@ def dsn() -> str:
 
 async def open_pool() -> asyncpg.Pool:
     """The application's pool, as asyncpg makes it by default (10 connections), opened before any timed run."""
-    return await asyncpg.create_pool(dsn())
+    return await asyncpg.create_pool(dsn(), server_settings={"application_name": "iobench asyncpg"})
 
 
 async def close_pool(pool: asyncpg.Pool) -> None:
@@ -40,7 +40,7 @@ async def query(i: int, pool: asyncpg.Pool) -> None:
 
 def connect() -> psycopg.Connection:
     """This worker thread's own connection, opened before any timed run."""
-    return psycopg.connect(dsn(), autocommit=True)
+    return psycopg.connect(dsn(), autocommit=True, application_name="iobench threads")
 
 
 def disconnect(conn: psycopg.Connection) -> None:

@@ -95,6 +95,25 @@ def _is_async_callable(function: object) -> bool:
     return callable(function) and inspect.iscoroutinefunction(type(function).__call__)
 
 
+def _awaiting(function: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    """``function`` as an ``async def``: a plain function that returns a coroutine (redis.asyncio's commands,
+    ``functools.partial`` of one, a method made by a decorator) is awaited like one; one that returns something
+    else is refused at its first call, with what it returned."""
+    if _is_async_callable(function):
+        return function
+
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        result = function(*args, **kwargs)
+        if not inspect.isawaitable(result):
+            raise TypeError(
+                f"async_benchmark awaits what {function!r} returns, and it returned {type(result).__name__}, not an "
+                "awaitable: for a plain function use the benchmark fixture"
+            )
+        return await result
+
+    return call
+
+
 async def _await(awaitable: Awaitable[T]) -> T:
     return await awaitable
 
@@ -170,6 +189,7 @@ class AsyncBenchmark:
 
     def __call__(self, coro_fn: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Benchmark ``await coro_fn(*args, **kwargs)`` with pytest-benchmark's calibration and return its result."""
+        coro_fn = _awaiting(coro_fn)
         with self._async_rounds(coro_fn):
             return cast(T, self.benchmark(_RunOnce(coro_fn, self.runner), *args, **kwargs))
 
@@ -185,6 +205,7 @@ class AsyncBenchmark:
         iterations: int = 1,
     ) -> T:
         """``benchmark.pedantic`` for async functions; ``setup``/``teardown`` may be plain or ``async def``."""
+        coro_fn = _awaiting(coro_fn)
         with self._async_rounds(coro_fn):
             result = self.benchmark.pedantic(
                 _RunOnce(coro_fn, self.runner),
@@ -207,10 +228,6 @@ class AsyncBenchmark:
     @contextlib.contextmanager
     def _async_rounds(self, coro_fn: Callable[..., Awaitable[Any]]) -> Iterator[None]:
         """While inside, pytest-benchmark's round runner awaits ``coro_fn`` inside the loop, timer included."""
-        if not _is_async_callable(coro_fn):
-            raise TypeError(
-                f"async_benchmark times async functions; {coro_fn!r} is not one (use the benchmark fixture for it)"
-            )
         try:
             asyncio.get_running_loop()
         except RuntimeError:

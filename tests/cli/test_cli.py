@@ -318,6 +318,46 @@ def test_validate_runs_nothing(write_scenario: Callable[[str, str], Path], capsy
     assert err == f"iobench: error: {bad}:4: repeat: unknown key 'repeat'; did you mean 'repeats'?\n"
 
 
+@pytest.mark.parametrize(
+    ("target", "strategies", "message"),
+    [
+        ("{callable: 'tests.userfuncs:missing'}", "[gather]", "module 'tests.userfuncs' has no function 'missing'"),
+        ("{callable: 'tests.userfuncs:quick_sync'}", "[gather]", "tests.userfuncs:quick_sync must be an async def"),
+        ("{callable: 'tests.userfuncs:quick'}", "[{threads: {workers: 2}}]", "the threads strategy needs a plain def"),
+        (
+            "{callable: 'tests.userfuncs.hooks:use_pool'}",
+            "[gather]",
+            "takes a state argument, but the target has no setup to make it",
+        ),
+        ("{kind: url, url: 'http://192.0.2.1/'}", "[gather]", "not on this machine"),
+    ],
+)
+def test_validate_refuses_what_run_refuses_before_its_first_request(
+    write_scenario: Callable[[str, str], Path],
+    capsys: pytest.CaptureFixture[str],
+    target: str,
+    strategies: str,
+    message: str,
+) -> None:
+    path = write_scenario(f"name: v\ntasks: 2\ntarget: {target}\nstrategies: {strategies}\n", "v")
+    assert main(["validate", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and message in err and str(path) in err and "Traceback" not in err
+
+
+@pytest.mark.e2e
+def test_run_exits_3_and_says_which_strategy_failed_every_time(
+    write_scenario: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    text = "name: down\ntarget: {callable: 'tests.userfuncs.hooks:always_fails'}\ntasks: 5\nrepeats: 3\n"
+    path = write_scenario(text + "strategies: [sequential, gather]\n", "down")
+    done = run_cli("run", str(path), "-o", str(tmp_path / "down.json"), "--no-plots")
+    assert done.returncode == 3, done.stderr
+    words = "ConnectionRefusedError: [Errno 111] Connect call failed ('127.0.0.1', 6390) ×5"
+    assert f"iobench: scenario down: gather at 5 tasks: 1 of 1 runs had failed tasks ({words})" in done.stderr
+    assert "gather was stopped: every task of a run failed" in done.stdout
+
+
 # --- quick ------------------------------------------------------------------------------------------------
 
 

@@ -263,3 +263,43 @@ def test_collector_time_is_summarised_and_noted_where_it_costs_most() -> None:
     assert not [line for line in notes(cheap, summarise(cheap)) if line.startswith("garbage collector")]
     paused = result.model_copy(update={"scenario": result.scenario.model_copy(update={"gc": False})})
     assert "garbage collector: paused during timed runs" in " ".join(notes(paused, summarise(paused)))
+
+
+# --- service times from the sequential runs, achieved concurrency, failures in their words ----------------------
+
+
+def _staggered(strategy: str, repeat: int, wall_ms: float, stack: str, *, durations: float = 10.0) -> RunResult:
+    """A run whose 5 tasks each did ``durations`` ms of I/O, in the stack ``stack``."""
+    starts = [i * wall_ms / 5 if strategy == "sequential" else 0.0 for i in range(5)]
+    made = run(strategy, repeat, wall_ms, start_ms=starts, end_ms=[s + durations for s in starts], created_ms=starts)
+    return made.model_copy(update={"stack": stack})
+
+
+def test_without_delays_or_headers_the_service_times_come_from_the_sequential_runs() -> None:
+    runs = [_staggered("sequential", r, 50.0, "asyncio task") for r in range(3)]
+    runs += [_staggered("gather", r, 25.0, "asyncio task") for r in range(3)]
+    result = scenario(*runs, delays_ms=())
+    _, gather = summarise(result)
+    assert gather.ideal_source == "sequential" and gather.ideal_s == pytest.approx(0.010)
+    assert gather.achieved_concurrency == pytest.approx(0.050 / 0.025)  # 5 x 10 ms of service in 25 ms
+    assert gather.expected_concurrency == pytest.approx(0.050 / 0.010)
+    assert "ideal from each task alone in the sequential runs" in "\n".join(notes(result, summarise(result)))
+
+
+def test_faster_than_a_sequential_reference_of_other_code_says_so() -> None:
+    runs = [_staggered("sequential", r, 100.0, "aiohttp", durations=20.0) for r in range(3)]
+    runs += [_staggered("gather", r, 15.0, "minimal") for r in range(3)]
+    _, gather = summarise(scenario(*runs, delays_ms=()))
+    assert gather.unexplained is not None
+    assert "its tasks run as minimal, the sequential runs as aiohttp" in gather.unexplained
+
+
+def test_failures_are_grouped_by_message_with_counts() -> None:
+    words = ("MaxConnectionsError: Too many connections", "ConnectionError: max number of clients reached")
+    failed = run("gather", 0, 10.0, errors=("", "connection", "connection", "connection", "client"))
+    samples = failed.samples.model_copy(update={"message": (-1, 0, 0, 1, 0)})
+    failed = failed.model_copy(update={"samples": samples, "messages": words})
+    _, gather = summarise(scenario(*SEQUENTIAL, failed))
+    assert gather.failures == ((words[0], 3), (words[1], 1))
+    assert gather.failure_text() == f"{words[0]} ×3; {words[1]} ×1"
+    assert summary_record(gather)["failures"] == gather.failure_text()

@@ -32,12 +32,12 @@ def test_the_server_killed_during_calibration_fails_that_scenario_only(
     answered = calibration._delivered_ms
     count = [0]
 
-    def kill_after(header: str | None) -> float:  # the server dies after the n-th timed calibration answer
+    def kill_after(header: str | None, expected_ms: float) -> float:  # dies after the n-th calibration answer
         count[0] += 1
         if count[0] == after:
             for pid in servers[-1].pids:
                 os.kill(pid, signal.SIGKILL)
-        return answered(header)
+        return answered(header, expected_ms)
 
     monkeypatch.setattr(LocalServer, "start", recording_start)
     monkeypatch.setattr(calibration, "_delivered_ms", kill_after)

@@ -313,7 +313,7 @@ def test_server_killed_mid_run_fails_that_scenario_and_the_next_gets_a_fresh_ser
     assert dead.reason == (
         f"the local server exited during the run (pid {first} killed by SIGKILL); it is restarted for what follows"
     )
-    assert survivor.outcome == "ok"
+    assert survivor.outcome == "ok", survivor.reason
     assert all(r.outcome == "ok" and r.finished == 5 for r in survivor.points[0].runs)
     servers = run.servers()
     assert len(servers) == 2 and servers[0] == first != servers[1]

@@ -147,7 +147,11 @@ def json_summary(results: ResultsFile, summaries: Summaries, path: Path) -> dict
 def always_failed(results: ResultsFile, summaries: Summaries) -> list[str]:
     """Each strategy whose every run had failed tasks, in a scenario that does not make tasks fail on purpose: why
     ``iobench run`` exits 3 ('scenario redis: gather at 100 tasks: 3 of 3 runs had failed tasks (... ×300)')."""
-    asking = {s.scenario.name for s in results.scenarios if getattr(s.scenario.target, "asks_for_failures", False)}
+    asking = {  # and the scenarios that failed as a whole: they say why already
+        s.scenario.name
+        for s in results.scenarios
+        if getattr(s.scenario.target, "asks_for_failures", False) or s.outcome != "ok"
+    }
     lines = []
     for row in summaries.rows:
         if row.scenario in asking or not row.runs or row.complete_runs:

@@ -148,7 +148,7 @@ class Recorder:
         """The running task's I/O starts now: its request got a connection (the HTTP client says so), or the user's
         code said so (``bench.targets.io_starts``, after it waited for a pool or a lock)."""
         i = _CURRENT.get()
-        if i >= 0:
+        if 0 <= i < len(self.start):
             self.start[i] = time.perf_counter_ns() - self.t0
 
     def opened(self) -> None:
@@ -192,7 +192,9 @@ class Recorder:
 
         async def body(i: int) -> None:
             entered[i] = start[i] = clock() - self.t0  # the connector moves start to when it handed a connection
-            _CURRENT.set(i)
+            # reset after: a strategy that awaits tasks in its own coroutine (sequential) runs them in the context
+            # of the loop's runner, which the next run on that loop (another scenario's) shares
+            token = _CURRENT.set(i)
             try:
                 self._settle(i, await op(i))
             except asyncio.CancelledError:
@@ -204,6 +206,7 @@ class Recorder:
                 raise self._failed(i, exc) from exc
             finally:
                 end[i] = clock() - self.t0
+                _CURRENT.reset(token)
 
         def task(i: int) -> Coroutine[Any, Any, None]:
             created[i] = clock() - self.t0

@@ -404,13 +404,13 @@ def run_all(
         for (path, scenario), spread in zip(loaded, sources, strict=True):
             driver = driver_class(scenario.target)
             needs = driver.local_server or driver.calibrates_on_local_server
-            if needs:
-                options = scenario.server
-                server = LocalServer.ensure(
-                    server, workers=scenario.server_workers, backlog=options.backlog, loop=options.loop
-                )
             record = ScenarioRecord(path, scenario, make_plan(scenario))
-            try:
+            try:  # a signal while the server starts is this scenario's interruption too
+                if needs:
+                    options = scenario.server
+                    server = LocalServer.ensure(
+                        server, workers=scenario.server_workers, backlog=options.backlog, loop=options.loop
+                    )
                 result = run_scenario(
                     record, server if needs else None, progress, _death_watch(server), engine, spread, loops
                 )

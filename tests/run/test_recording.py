@@ -79,3 +79,30 @@ def test_connections_count_from_the_start_of_the_clock() -> None:
     recorder.opened()
     recorder.opened()  # a reconnect
     assert recorder.connections == 2
+
+
+def test_a_task_awaited_in_the_strategys_own_coroutine_leaves_no_index_behind() -> None:
+    """sequential awaits its tasks in its own coroutine, in the context of the loop's runner, which the next run on
+    that loop shares (another scenario's, with fewer tasks): the task index must not outlive the task."""
+
+    async def op(i: int) -> Answer:
+        return 200, 0, None
+
+    with asyncio.Runner() as runner:
+        first = Recorder(40, fail_on_status=True)
+        task = first.task_fn(op)
+
+        async def sequential() -> None:
+            first.begin()
+            for i in range(40):
+                await task(i)
+
+        runner.run(sequential())
+        second = Recorder(40, fail_on_status=True)
+
+        async def outside_a_task() -> None:
+            second.begin()
+            second.connected()  # a connector's stamp outside any task: nothing to stamp
+
+        runner.run(outside_a_task())
+    assert second.start == [-1] * 40

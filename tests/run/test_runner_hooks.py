@@ -107,11 +107,13 @@ def test_asyncios_default_executor_is_named_when_it_bound(
 def test_a_cpu_bound_task_is_said_to_be_bound_by_the_clients_cpu(
     write_scenario: Callable[[str, str], Path], tmp_path: Path
 ) -> None:
-    text = f"name: cpu\ntarget: {{callable: '{HOOKS}:spin'}}\ntasks: 30\nrepeats: 3\nstrategies: [sequential, gather]\n"
-    results = _run([write_scenario(text, "cpu")], tmp_path / "r.json")
-    gather = _rows(results)["gather"]
-    assert gather.cpu_busy is not None and gather.cpu_busy > 0.5
-    if gather.cpu_busy >= 0.8:  # on a host busy with other work this process gets less than a core
+    body = "tasks: 30\nrepeats: 3\nstrategies: [sequential, gather]\n"
+    spin = write_scenario(f"name: cpu\ntarget: {{callable: '{HOOKS}:spin'}}\n{body}", "cpu")
+    wait = write_scenario(f"name: wait\ntarget: {{callable: '{HOOKS}:to_thread_sleep'}}\n{body}", "wait")
+    results = _run([spin, wait], tmp_path / "r.json")
+    busy, idle = _rows(results, 0)["gather"].cpu_busy, _rows(results, 1)["gather"].cpu_busy
+    assert busy is not None and idle is not None and busy > 3 * idle  # spinning against waiting in threads
+    if busy >= 0.8:  # on a host busy with other work this process gets less than a core
         assert "not the I/O, bound it" in _notes(results)
 
 

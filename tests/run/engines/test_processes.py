@@ -184,7 +184,8 @@ def test_a_scenario_with_two_client_processes_runs_end_to_end(tmp_path: Path) ->
     runs = result.points[0].runs
     assert all(r.limits["processes"] == 2 and r.finished == 40 for r in runs)
     rows = {row.strategy: row for row in summarise(result)}
-    assert rows["bounded(limit=4)"].ideal_s == pytest.approx(40 / 8 * 0.05, rel=0.05)  # 4 at once in each of 2
-    assert rows["sequential"].ideal_s == pytest.approx(20 * 0.05, rel=0.05)  # one at a time in each process
+    # from the service times the server delivered: 50 ms and its lateness, which a busy host makes larger
+    assert rows["bounded(limit=4)"].ideal_s == pytest.approx(40 / 8 * 0.05, rel=0.15)  # 4 at once in each of 2
+    assert rows["sequential"].ideal_s == pytest.approx(20 * 0.05, rel=0.15)  # one at a time in each process
     assert rows["gather"].speedup is not None and rows["gather"].speedup > 5
     assert rows["gather"].efficiency is not None and rows["gather"].efficiency <= 1.0

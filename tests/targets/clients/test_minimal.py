@@ -345,7 +345,7 @@ def test_a_scenario_on_the_minimal_client_measures_what_aiohttp_does(
     out = tmp_path / "m.json"
     assert main(["run", str(path), "-o", str(out), "-q", "--no-plots"]) == 0
     [result] = read_results(out).scenarios
-    assert set(result.calibration or {}) == {"minimal", "http.client"}  # the stacks it runs with, no other
+    assert set(result.calibration or {}) == {"minimal"}  # the stacks it runs with, no other
     walls = {r.strategy: [] for r in result.points[0].runs}  # type: dict[str, list[int]]
     for run in result.points[0].runs:
         assert run.complete
